@@ -88,6 +88,8 @@ def make_plugin_manager(
         name = _declared_name(plugin)
         if name is not None and name in blocked:
             continue
+        if name is not None and pm.has_plugin(name):
+            raise PluginError(f"two dialect plugins declare the section {name!r}")
         pm.register(plugin, name=name)
     pm.check_pending()
     return pm

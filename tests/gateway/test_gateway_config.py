@@ -43,7 +43,7 @@ def errors_of(raw_path: Path, **kwargs: object) -> list[str]:
 def test_embedded_default_matches_the_models() -> None:
     config = validate(load_raw(environ={}))
     settings = config.settings
-    assert [(l.host, l.port) for l in settings.listeners] == [("0.0.0.0", p) for p in DEFAULT_PORTS]
+    assert [(x.host, x.port) for x in settings.listeners] == [("0.0.0.0", p) for p in DEFAULT_PORTS]
     defaults = Settings()
     for section in ("log", "media", "limits"):
         assert getattr(settings, section) == getattr(defaults, section)
@@ -86,7 +86,7 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     }
     settings = validate(load_raw(path, environ=environ)).settings
     assert (settings.log.format, settings.log.level) == ("json", "debug")
-    assert [(l.host, l.port) for l in settings.listeners] == [("127.0.0.1", 7001)]
+    assert [(x.host, x.port) for x in settings.listeners] == [("127.0.0.1", 7001)]
     assert (settings.limits.max_streams, settings.limits.max_sessions) == (5, 3)
     assert settings.gateway.public_host == "media.example.test"
 
@@ -94,7 +94,7 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     settings = validate(load_raw(path, environ=environ, overrides=flags)).settings
     assert settings.log.format == "console"  # the flag wins
     assert settings.log.level == "debug"  # the environment still applies
-    assert [(l.host, l.port) for l in settings.listeners] == [
+    assert [(x.host, x.port) for x in settings.listeners] == [
         ("127.0.0.1", 7100),
         ("::1", 7101),
         ("0.0.0.0", 7102),

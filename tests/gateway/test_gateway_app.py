@@ -1,0 +1,179 @@
+"""The application in one process: the test dialect on two listeners, health, shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pluggy
+import pytest
+from aiohttp.test_utils import make_mocked_request
+from echo_dialect import GOODBYE, EchoPlugin
+from pydantic import BaseModel
+
+from adapters.hookspecs import ConfigSection, GatewayContext, hookimpl
+from gateway.app import DIALECTS, HUB, READINESS, Phase, hub_limits, media_config, readyz
+from gateway.config import Config, DialectModel, Overrides, load_raw, validate
+from gateway.plugins import PluginError, create_dialect, discover, make_plugin_manager
+from gateway.server import Gateway
+
+
+def configure(
+    pm: pluggy.PluginManager, listen: list[str], environ: dict[str, str] | None = None
+) -> Config:
+    raw = load_raw(environ=environ or {}, overrides=Overrides(listen=listen))
+    return validate(raw, [DialectModel(p.name, p.model) for p in discover(pm)])
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[tuple[Gateway, EchoPlugin, list[str]]]:
+    plugin = EchoPlugin()
+    pm = make_plugin_manager(extra_plugins=[plugin])
+    config = configure(
+        pm,
+        ["127.0.0.1:0", "127.0.0.1:0"],
+        {"SWITCHBOARD__DIALECTS__ECHO__GREETING": "welcome", "SWITCHBOARD__LOG__ACCESS_LOG": "0"},
+    )
+    gateway = Gateway(config, pm)
+    await gateway.start()
+    urls = [f"http://{host}:{port}" for host, port, *_ in gateway.addresses]
+    try:
+        yield gateway, plugin, urls
+    finally:
+        await gateway.stop()
+
+
+async def test_every_listener_serves_every_route(
+    running: tuple[Gateway, EchoPlugin, list[str]],
+) -> None:
+    gateway, plugin, urls = running
+    assert len(urls) == 2 and urls[0] != urls[1]
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with http.ws_connect(f"{url}/echo") as ws:
+                assert await ws.receive_str(timeout=5) == "welcome"
+                await ws.send_str(f"ping {url}")
+                assert await ws.receive_str(timeout=5) == f"ping {url}"
+            async with http.get(f"{url}/echo/settings") as resp:
+                body = await resp.json()
+                assert body["greeting"] == "welcome" and body["enabled"] is True
+            async with http.get(f"{url}/healthz") as resp:
+                assert (resp.status, await resp.json()) == (200, {"status": "ok"})
+            async with http.get(f"{url}/readyz") as resp:
+                assert (resp.status, await resp.json()) == (200, {"status": "ready"})
+    [dialect] = plugin.dialects
+    assert dialect.started.is_set()
+    assert dialect.ctx.hub is gateway.app[HUB]
+    assert [d.plugin.name for d in gateway.app[DIALECTS]] == ["echo"]
+
+
+async def test_stop_lets_the_dialect_say_goodbye_before_the_hub_closes(
+    running: tuple[Gateway, EchoPlugin, list[str]],
+) -> None:
+    gateway, plugin, urls = running
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{urls[1]}/echo") as ws:
+        assert await ws.receive_str(timeout=5) == "welcome"
+        await gateway.stop()
+        assert await ws.receive_str(timeout=5) == GOODBYE
+        msg = await ws.receive(timeout=5)
+        assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    [dialect] = plugin.dialects
+    assert dialect.stop_calls == [True]  # once, gracefully, though stop() ran twice
+    assert dialect.hub_closed_at_stop is False
+    assert gateway.app[HUB].closed
+    assert gateway.app[READINESS].phase is Phase.STOPPING
+
+
+async def test_readyz_is_503_until_started_and_while_stopping() -> None:
+    pm = make_plugin_manager()
+    gateway = Gateway(configure(pm, ["127.0.0.1:0"]), pm)
+    request = make_mocked_request("GET", "/readyz", app=gateway.app)
+    assert (await readyz(request)).status == 503
+    gateway.app[READINESS].phase = Phase.READY
+    assert (await readyz(request)).status == 200
+    gateway.app[READINESS].phase = Phase.STOPPING
+    assert (await readyz(request)).status == 503
+
+
+async def test_a_listener_that_cannot_bind_fails_start(free_port: Callable[[], int]) -> None:
+    import socket
+
+    from gateway.server import ListenError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        pm = make_plugin_manager(extra_plugins=[EchoPlugin()])
+        gateway = Gateway(configure(pm, [f"127.0.0.1:{port}"]), pm)
+        with pytest.raises(ListenError, match=str(port)):
+            await gateway.start()
+    assert gateway.app[HUB].closed  # started contexts are torn down
+
+
+def test_sections_become_core_configs() -> None:
+    env = {
+        "SWITCHBOARD__MEDIA__ICE_SERVERS": '[{urls = "stun:127.0.0.1:3478"}]',
+        "SWITCHBOARD__MEDIA__HOST_ADDRESSES": '["127.0.0.1"]',
+        "SWITCHBOARD__LIMITS__MAX_SESSIONS": "7",
+    }
+    settings = validate(load_raw(environ=env)).settings
+    media = media_config(settings)
+    assert [s.urls for s in media.ice_servers] == [("stun:127.0.0.1:3478",)]
+    assert media.host_addresses == ("127.0.0.1",)
+    assert hub_limits(settings).max_sessions == 7
+
+
+class Misspelt:
+    @hookimpl
+    def switchboard_create_dialet(self, ctx: GatewayContext) -> None:
+        return None
+
+
+def test_a_misspelt_hook_fails_at_load() -> None:
+    with pytest.raises(pluggy.PluginValidationError):
+        make_plugin_manager(extra_plugins=[Misspelt()])
+
+
+def test_a_disabled_extra_plugin_is_not_registered() -> None:
+    pm = make_plugin_manager(disabled=["echo"], extra_plugins=[EchoPlugin()])
+    assert [p.name for p in discover(pm)] == []
+
+
+class Other(BaseModel):
+    x: int = 1
+
+
+class OtherPlugin:
+    def __init__(self, name: str = "other", result: Any = None) -> None:
+        self.name, self.result = name, result
+
+    @hookimpl
+    def switchboard_config_section(self) -> ConfigSection:
+        return ConfigSection(name=self.name, model=Other)
+
+    @hookimpl
+    def switchboard_create_dialect(self, ctx: GatewayContext) -> Any:
+        return self.result
+
+
+def test_each_dialect_is_created_by_its_own_plugin_alone() -> None:
+    echo = EchoPlugin()
+    pm = make_plugin_manager(extra_plugins=[echo, OtherPlugin()])
+    found = {p.name: p for p in discover(pm)}
+    assert sorted(found) == ["echo", "other"]
+    assert found["echo"].title == "Echo (test dialect)"
+    ctx = GatewayContext(name="other", settings=Other(), hub=None)  # type: ignore[arg-type]
+    assert create_dialect(pm, found["other"], ctx) is None  # echo's hook was not called
+    assert echo.dialects == []
+
+
+def test_contract_violations_are_errors() -> None:
+    with pytest.raises(PluginError, match="two dialect plugins"):
+        make_plugin_manager(extra_plugins=[OtherPlugin(), OtherPlugin()])
+    pm = make_plugin_manager(extra_plugins=[OtherPlugin(result="not a dialect")])
+    [found] = discover(pm)
+    ctx = GatewayContext(name="other", settings=Other(), hub=None)  # type: ignore[arg-type]
+    with pytest.raises(PluginError, match="must return a Dialect"):
+        create_dialect(pm, found, ctx)
