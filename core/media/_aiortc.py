@@ -1,0 +1,321 @@
+"""Every use of a private aiortc or aioice member, in one place.
+
+aiortc is pinned to a minor version in pyproject.toml. ``tests/core/media/
+test_aiortc_internals.py`` checks each member listed in :data:`PRIVATE_MEMBERS` so that an
+upgrade which moves one fails loudly, naming it.
+
+What is touched, and why:
+
+* ``Connection.gather_candidates`` (per instance): gather host candidates on the configured
+  addresses, 127.0.0.1 included (aioice's ``get_host_addresses`` leaves it out).
+* ``RTCRtpReceiver._handle_rtp_packet`` / ``_handle_rtcp_packet`` / ``receive`` (per
+  instance): tap the decrypted packets of a publisher and stop its decoder.
+* ``RTCRtpReceiver.__remote_streams``: keep feeding the receiver-report statistics.
+* ``RTCRtpSender.send`` / ``_handle_rtcp_packet`` / ``_send_rtcp`` (per instance): learn the
+  negotiated send parameters, receive a subscriber's feedback, rewrite sender reports.
+* ``RTCDtlsTransport._tx_srtp`` and ``Connection._nominated``: protect and write packets
+  without going through three coroutines per packet.
+* ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: the negotiated codecs.
+* ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aioice.ice
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecCapability,
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpSendParameters,
+)
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
+
+#: (owner, attribute) pairs this module relies on; checked by the internals test.
+PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
+    ("aioice.Connection", "gather_candidates"),
+    ("aioice.Connection", "get_component_candidates"),
+    ("aioice.Connection", "_local_candidates"),
+    ("aioice.Connection", "_local_candidates_start"),
+    ("aioice.Connection", "_local_candidates_end"),
+    ("aioice.Connection", "_components"),
+    ("aioice.Connection", "_nominated"),
+    ("aioice.CandidatePair", "protocol"),
+    ("aioice.CandidatePair", "remote_addr"),
+    ("aiortc.RTCRtpReceiver", "_handle_rtp_packet"),
+    ("aiortc.RTCRtpReceiver", "_handle_rtcp_packet"),
+    ("aiortc.RTCRtpReceiver", "_handle_disconnect"),
+    ("aiortc.RTCRtpReceiver", "_enabled"),
+    ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__remote_streams"),
+    ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_thread"),
+    ("aiortc.RTCRtpSender", "_handle_rtcp_packet"),
+    ("aiortc.RTCRtpSender", "_send_rtcp"),
+    ("aiortc.RTCRtpSender", "_ssrc"),
+    ("aiortc.RTCRtpSender", "_rtx_ssrc"),
+    ("aiortc.RTCRtpTransceiver", "_codecs"),
+    ("aiortc.RTCRtpTransceiver", "_headerExtensions"),
+    ("aiortc.RTCDtlsTransport", "_tx_srtp"),
+    ("aiortc.RTCDtlsTransport", "_send_rtp"),
+    ("aiortc.RTCIceTransport", "_connection"),
+    ("aiortc.RTCIceTransport", "_recv"),
+    ("aiortc.RTCIceGatherer", "_connection"),
+)
+
+_RECV_MARK = "_switchboard_tapped"
+
+
+def default_host_addresses() -> list[str]:
+    """Every interface address, 127.0.0.1 included."""
+    addresses = aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
+    if "127.0.0.1" not in addresses:
+        addresses.append("127.0.0.1")
+    return addresses
+
+
+def restrict_gathering(pc: RTCPeerConnection, addresses: Sequence[str]) -> None:
+    """Make every ICE gatherer of ``pc`` gather host candidates on ``addresses`` only.
+
+    Call before ``setLocalDescription`` (which gathers). Idempotent.
+    """
+    wanted = list(addresses)
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport.iceGatherer._connection
+        if getattr(connection, _RECV_MARK, False):
+            continue
+
+        async def gather_candidates(self: Any) -> None:
+            if not self._local_candidates_start:
+                self._local_candidates_start = True
+                for component in sorted(self._components):
+                    self._local_candidates += await self.get_component_candidates(
+                        component=component, addresses=wanted
+                    )
+                self._local_candidates_end = True
+
+        connection.gather_candidates = types.MethodType(  # type: ignore[method-assign]
+            gather_candidates, connection
+        )
+        setattr(connection, _RECV_MARK, True)
+
+
+def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:
+    return list(transceiver._codecs)
+
+
+def negotiated_header_extensions(
+    transceiver: RTCRtpTransceiver,
+) -> list[RTCRtpHeaderExtensionParameters]:
+    return list(transceiver._headerExtensions)
+
+
+def codec_preferences(
+    kind: str, mime_type: str, parameters: dict[str, str]
+) -> list[RTCRtpCodecCapability]:
+    """Codec preferences offering exactly this codec (plus RTX for video); empty if unknown."""
+    capabilities = RTCRtpSender.getCapabilities(kind).codecs
+    chosen: list[RTCRtpCodecCapability] = []
+    for capability in capabilities:
+        if capability.mimeType.lower() != mime_type.lower():
+            continue
+        offered = {k: str(v) for k, v in capability.parameters.items()}
+        if offered and offered != parameters:
+            continue
+        chosen.append(capability)
+        break
+    if chosen and kind == "video":
+        chosen += [c for c in capabilities if c.mimeType.lower() == "video/rtx"]
+    return chosen
+
+
+def sender_ssrcs(sender: RTCRtpSender) -> tuple[int, int]:
+    """The media and RTX SSRC a sender announces."""
+    return sender._ssrc, sender._rtx_ssrc
+
+
+class Wire:
+    """Writes RTP and RTCP to a DTLS transport: SRTP protect, then UDP sendto, no coroutine."""
+
+    __slots__ = ("_addr", "_dtls", "_nominated", "_pair", "_sendto")
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        self._dtls = dtls
+        self._nominated: dict[int, Any] = dtls.transport._connection._nominated
+        self._pair: Any = None
+        self._sendto: Callable[[bytes, Any], None] | None = None
+        self._addr: Any = None
+
+    def send_rtp(self, data: bytes) -> None:
+        srtp = self._dtls._tx_srtp
+        pair = self._nominated.get(1)
+        if pair is None or srtp is None:
+            return
+        if pair is not self._pair:
+            self._use(pair)
+        self._sendto(srtp.protect(data), self._addr)  # type: ignore[misc]
+
+    def send_rtcp(self, data: bytes) -> None:
+        srtp = self._dtls._tx_srtp
+        pair = self._nominated.get(1)
+        if pair is None or srtp is None:
+            return
+        if pair is not self._pair:
+            self._use(pair)
+        self._sendto(srtp.protect_rtcp(data), self._addr)  # type: ignore[misc]
+
+    def _use(self, pair: Any) -> None:
+        self._pair = pair
+        self._sendto = pair.protocol.transport.sendto
+        self._addr = pair.remote_addr
+
+
+def tap_receiver(
+    receiver: RTCRtpReceiver,
+    *,
+    on_parameters: Callable[[RTCRtpReceiveParameters], None],
+    on_rtp: Callable[[RtpPacket], None],
+    on_rtcp: Callable[[AnyRtcpPacket], None],
+) -> None:
+    """Take a receiver's packets for the forwarding plane; its decoder never runs.
+
+    Receiver-report statistics keep being fed so aiortc still sends RRs upstream.
+    """
+    remote_streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    original_receive = receiver.receive
+    original_rtcp = receiver._handle_rtcp_packet
+    clock_rate = 90000
+
+    async def receive(parameters: RTCRtpReceiveParameters) -> None:
+        nonlocal clock_rate
+        if parameters.codecs:
+            clock_rate = parameters.codecs[0].clockRate
+        on_parameters(parameters)
+        await original_receive(parameters)
+        # Nobody reads the receiver's track: stop the decoder thread it just started.
+        receiver._handle_disconnect()
+
+    async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+        if not receiver._enabled:
+            return
+        stream = remote_streams.get(packet.ssrc)
+        if stream is None:
+            stream = remote_streams[packet.ssrc] = StreamStatistics(clock_rate)
+        stream.add(packet)
+        on_rtp(packet)
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        await original_rtcp(packet)
+        on_rtcp(packet)
+
+    receiver.receive = receive  # type: ignore[method-assign]
+    receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+    receiver._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+def receiver_stream_statistics(receiver: RTCRtpReceiver) -> dict[int, StreamStatistics]:
+    stats: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    return stats
+
+
+def tap_sender(
+    sender: RTCRtpSender,
+    *,
+    on_parameters: Callable[[RTCRtpSendParameters, Wire], None],
+    on_rtcp: Callable[[AnyRtcpPacket], None],
+    sender_info: Callable[[], RtcpSenderInfo | None],
+) -> None:
+    """Take a subscriber-side sender: learn its parameters, its feedback, fix its reports."""
+    original_send = sender.send
+    original_rtcp = sender._handle_rtcp_packet
+
+    async def send(parameters: RTCRtpSendParameters) -> None:
+        await original_send(parameters)
+        on_parameters(parameters, Wire(sender.transport))
+
+    async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
+        on_rtcp(packet)
+        if packet.__class__.__name__ in ("RtcpRrPacket", "RtcpSrPacket"):
+            await original_rtcp(packet)
+
+    async def send_rtcp(packets: list[AnyRtcpPacket]) -> None:
+        out: list[AnyRtcpPacket] = []
+        for packet in packets:
+            if isinstance(packet, RtcpSrPacket):
+                info = sender_info()
+                if info is None:
+                    # Nothing forwarded yet: an SR with zero times would mislead the peer.
+                    return
+                packet = RtcpSrPacket(ssrc=packet.ssrc, sender_info=info)
+            out.append(packet)
+        try:
+            await sender.transport._send_rtp(b"".join(bytes(p) for p in out))
+        except ConnectionError:
+            pass
+
+    sender.send = send  # type: ignore[method-assign]
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
+
+
+def drop_incoming_rtp(pc: RTCPeerConnection, drop: Callable[[bytes], bool]) -> None:
+    """Drop incoming SRTP packets for which ``drop(datagram)`` is true (loss simulation)."""
+    for transceiver in pc.getTransceivers():
+        ice = transceiver.receiver.transport.transport
+        if getattr(ice, _RECV_MARK, False):
+            continue
+        original: Callable[[], Awaitable[bytes]] = ice._recv
+
+        async def recv(original: Callable[[], Awaitable[bytes]] = original) -> bytes:
+            while True:
+                data = await original()
+                first = data[0]
+                is_rtp = 127 < first < 192 and not 192 <= data[1] <= 223
+                if not (is_rtp and drop(data)):
+                    return data
+
+        ice._recv = recv
+        setattr(ice, _RECV_MARK, True)
+
+
+async def missing_members() -> list[str]:
+    """The members of :data:`PRIVATE_MEMBERS` an installed aiortc/aioice no longer has."""
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver("video")
+        dtls = transceiver.receiver.transport
+        ice = dtls.transport
+        connection = ice.iceGatherer._connection
+        objects: dict[str, Any] = {
+            "aioice.Connection": connection,
+            "aioice.CandidatePair": aioice.ice.CandidatePair(
+                protocol=None,  # type: ignore[arg-type]
+                remote_candidate=aioice.Candidate(
+                    foundation="1",
+                    component=1,
+                    transport="udp",
+                    priority=1,
+                    host="127.0.0.1",
+                    port=9,
+                    type="host",
+                ),
+            ),
+            "aiortc.RTCRtpReceiver": transceiver.receiver,
+            "aiortc.RTCRtpSender": transceiver.sender,
+            "aiortc.RTCRtpTransceiver": transceiver,
+            "aiortc.RTCDtlsTransport": dtls,
+            "aiortc.RTCIceTransport": ice,
+            "aiortc.RTCIceGatherer": ice.iceGatherer,
+        }
+        return [
+            f"{owner}.{name}"
+            for owner, name in PRIVATE_MEMBERS
+            if not hasattr(objects[owner], name)
+        ]
+    finally:
+        await pc.close()
