@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+
+
+ECHO_PLUGIN = "tests.gateway.echo_dialect:plugin"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a gateway subprocess: no SWITCHBOARD__ overrides from outside,
-    and this directory importable so ``--plugin echo_dialect:plugin`` works."""
+    and the checkout importable so ``--plugin tests.gateway.echo_dialect:plugin`` works."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SWITCHBOARD__")}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE)])
+    env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
 

@@ -9,7 +9,6 @@ import aiohttp
 import pluggy
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from echo_dialect import GOODBYE, EchoPlugin
 from pydantic import BaseModel
 
 from adapters.hookspecs import ConfigSection, GatewayContext, hookimpl
@@ -17,6 +16,7 @@ from gateway.app import DIALECTS, HUB, READINESS, Phase, hub_limits, media_confi
 from gateway.config import Config, DialectModel, Overrides, load_raw, validate
 from gateway.plugins import PluginError, create_dialect, discover, make_plugin_manager
 from gateway.server import Gateway
+from tests.gateway.echo_dialect import GOODBYE, EchoPlugin
 
 
 def configure(

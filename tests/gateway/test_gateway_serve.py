@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable
 
 import aiohttp
-from conftest import ROOT, clean_env
-from echo_dialect import GOODBYE
+
+from tests.gateway.conftest import ECHO_PLUGIN, ROOT, clean_env
+from tests.gateway.echo_dialect import GOODBYE
 
 DEADLINE = 30.0
 
@@ -42,7 +43,7 @@ async def test_sigterm_stops_gracefully_and_exits_0(free_port: Callable[[], int]
         "gateway",
         "serve",
         "--plugin",
-        "echo_dialect:plugin",
+        ECHO_PLUGIN,
         "--log-format",
         "json",
         *listen,
