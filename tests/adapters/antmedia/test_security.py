@@ -202,7 +202,7 @@ def test_jwt_for_another_type_or_stream_is_refused() -> None:
 
 def test_jwt_with_another_algorithm_or_garbage_is_refused() -> None:
     sec = jwt_security()
-    unsigned = jwt.encode({"streamId": "cam1", "type": "publish"}, None, algorithm="none")
+    unsigned = jwt.encode({"streamId": "cam1", "type": "publish"}, None, algorithm="none")  # type: ignore[arg-type]
     for token in (unsigned, "not.a.jwt", "", None):
         with pytest.raises(Unauthorized):
             check(sec, token=token)
