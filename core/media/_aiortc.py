@@ -234,9 +234,15 @@ def tap_sender(
     original_send = sender.send
     original_rtcp = sender._handle_rtcp_packet
 
+    started = False
+
     async def send(parameters: RTCRtpSendParameters) -> None:
+        # aiortc calls send() again on every renegotiation; only the first one counts.
+        nonlocal started
         await original_send(parameters)
-        on_parameters(parameters, Wire(sender.transport))
+        if not started:
+            started = True
+            on_parameters(parameters, Wire(sender.transport))
 
     async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
         on_rtcp(packet)

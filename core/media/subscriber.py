@@ -69,6 +69,7 @@ class Subscriber(Endpoint):
         super().__init__(config, name=name, on_gone=on_gone)
         self.first_media_sent = asyncio.Event()
         self._feeds: list[_Feed] = []
+        self._ended: list[_Feed] = []  # detached or source gone: still counted in stats
 
     # -- sources --------------------------------------------------------------------------
 
@@ -127,6 +128,7 @@ class Subscriber(Endpoint):
             if not feed.transceiver.stopped:
                 feed.transceiver.direction = "inactive"
             self._feeds.remove(feed)
+            self._ended.append(feed)
 
     def _source_gone(self, source: Publisher) -> None:
         if any(f.source is source for f in self._feeds):
@@ -134,6 +136,7 @@ class Subscriber(Endpoint):
             for feed in [f for f in self._feeds if f.source is source]:
                 feed.attached = False
                 self._feeds.remove(feed)
+                self._ended.append(feed)
 
     def sources(self) -> list[Publisher]:
         seen: list[Publisher] = []
@@ -195,7 +198,7 @@ class Subscriber(Endpoint):
     def stats(self) -> dict[str, TrackStats]:
         """What was sent to this subscriber, by kind (summed over sources)."""
         result: dict[str, TrackStats] = {}
-        for feed in self._feeds:
+        for feed in self._ended + self._feeds:
             current = feed.egress.stats()
             before = result.get(feed.track.kind)
             if before is not None:

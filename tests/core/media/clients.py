@@ -209,13 +209,13 @@ class ClientSubscriber:
                 self._reached.pop(kind).set()
                 del self._targets[kind]
 
-    async def wait_frames(self, kind: str, count: int, timeout: float = 15.0) -> None:
+    async def wait_frames(self, kind: str, count: int, within: float = 15.0) -> None:
         """Wait until ``count`` more frames of ``kind`` than now were decoded."""
         current = len(self.video_sizes) if kind == "video" else self.audio_frames
         event = asyncio.Event()
         self._targets[kind] = current + count
         self._reached[kind] = event
-        await asyncio.wait_for(event.wait(), timeout)
+        await asyncio.wait_for(event.wait(), within)
 
     def _drop(self, data: bytes) -> bool:
         if self._random.random() < self._loss:
