@@ -19,6 +19,7 @@ import asyncio
 import enum
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pluggy
 import structlog
@@ -85,6 +86,21 @@ def hub_limits(settings: Settings) -> Limits:
     )
 
 
+def gateway_services(settings: Settings) -> dict[str, Any]:
+    """What every dialect finds in ``GatewayContext.services``:
+
+    - ``ice_servers``: the configured STUN/TURN servers (``core.media.IceServer``), for
+      dialects that hand them to clients;
+    - ``limits``: the ``[limits]`` section;
+    - ``max_message_bytes``: the largest WebSocket message a dialect should accept.
+    """
+    return {
+        "ice_servers": media_config(settings).ice_servers,
+        "limits": settings.limits,
+        "max_message_bytes": settings.limits.max_message_bytes,
+    }
+
+
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[CONFIG].settings
     hub = Hub(
@@ -104,7 +120,7 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _dialects_ctx(app: web.Application) -> AsyncIterator[None]:
     config, pm, hub = app[CONFIG], app[PLUGINS], app[HUB]
     dialects = app[DIALECTS]
-    services = {"limits": config.settings.limits}
+    services = gateway_services(config.settings)
     try:
         for plugin in discover(pm):
             settings = config.dialects.get(plugin.name)

@@ -11,7 +11,7 @@ import pluggy
 import structlog
 from aiohttp import web
 
-from gateway.app import READINESS, Phase, create_app, stop_dialects
+from gateway.app import DIALECTS, READINESS, Phase, create_app, stop_dialects
 from gateway.config import Config, ListenerSettings
 from gateway.logging import AccessLogger
 
@@ -91,7 +91,11 @@ async def serve(config: Config, plugin_manager: pluggy.PluginManager) -> None:
     try:
         gateway = Gateway(config, plugin_manager)
         await gateway.start()
-        log.info("gateway_ready", node_id=config.settings.gateway.node_id)
+        log.info(
+            "gateway_ready",
+            node_id=config.settings.gateway.node_id,
+            dialects=[d.plugin.name for d in gateway.app[DIALECTS]],
+        )
         await stop.wait()
         log.info("gateway_stopping")
         await gateway.stop()

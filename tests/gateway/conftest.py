@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from gateway.plugins import entry_point_names
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 ECHO_PLUGIN = "tests.gateway.echo_dialect:plugin"
+#: The dialects installed in this environment. The gateway's own tests disable them so that
+#: they run against the test dialect alone.
+INSTALLED = sorted(entry_point_names())
+ISOLATED = [arg for name in INSTALLED for arg in ("--disable", name)]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -43,11 +49,14 @@ def free_port() -> Iterator[Callable[[], int]]:
 
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``python -m gateway`` to completion."""
+    """Run ``python -m gateway`` to completion (with the installed dialects disabled unless
+    ``isolated=False``)."""
 
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, isolated: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "gateway", *args],
+            [sys.executable, "-m", "gateway", *args, *(ISOLATED if isolated else ())],
             cwd=ROOT,
             env=clean_env(**(env or {})),
             capture_output=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -12,11 +12,28 @@ from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel
 
 from adapters.hookspecs import ConfigSection, GatewayContext, hookimpl
-from gateway.app import DIALECTS, HUB, READINESS, Phase, hub_limits, media_config, readyz
+from gateway.app import (
+    DIALECTS,
+    HUB,
+    READINESS,
+    Phase,
+    gateway_services,
+    hub_limits,
+    media_config,
+    readyz,
+)
 from gateway.config import Config, DialectModel, Overrides, load_raw, validate
 from gateway.plugins import PluginError, create_dialect, discover, make_plugin_manager
 from gateway.server import Gateway
+from tests.gateway.conftest import INSTALLED
 from tests.gateway.echo_dialect import GOODBYE, EchoPlugin
+
+
+def plugins(
+    disabled: Sequence[str] = (), extra_plugins: Sequence[object] = ()
+) -> pluggy.PluginManager:
+    """A plugin manager with the installed dialects disabled."""
+    return make_plugin_manager(disabled=[*INSTALLED, *disabled], extra_plugins=extra_plugins)
 
 
 def configure(
@@ -29,7 +46,7 @@ def configure(
 @pytest.fixture
 async def running() -> AsyncIterator[tuple[Gateway, EchoPlugin, list[str]]]:
     plugin = EchoPlugin()
-    pm = make_plugin_manager(extra_plugins=[plugin])
+    pm = plugins(extra_plugins=[plugin])
     config = configure(
         pm,
         ["127.0.0.1:0", "127.0.0.1:0"],
@@ -86,7 +103,7 @@ async def test_stop_lets_the_dialect_say_goodbye_before_the_hub_closes(
 
 
 async def test_readyz_is_503_until_started_and_while_stopping() -> None:
-    pm = make_plugin_manager()
+    pm = plugins()
     gateway = Gateway(configure(pm, ["127.0.0.1:0"]), pm)
     request = make_mocked_request("GET", "/readyz", app=gateway.app)
     assert (await readyz(request)).status == 503
@@ -105,7 +122,7 @@ async def test_a_listener_that_cannot_bind_fails_start(free_port: Callable[[], i
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        pm = make_plugin_manager(extra_plugins=[EchoPlugin()])
+        pm = plugins(extra_plugins=[EchoPlugin()])
         gateway = Gateway(configure(pm, [f"127.0.0.1:{port}"]), pm)
         with pytest.raises(ListenError, match=str(port)):
             await gateway.start()
@@ -123,6 +140,9 @@ def test_sections_become_core_configs() -> None:
     assert [s.urls for s in media.ice_servers] == [("stun:127.0.0.1:3478",)]
     assert media.host_addresses == ("127.0.0.1",)
     assert hub_limits(settings).max_sessions == 7
+    services = gateway_services(settings)
+    assert services["ice_servers"] == media.ice_servers
+    assert services["max_message_bytes"] == 1024 * 1024
 
 
 class Misspelt:
@@ -133,11 +153,11 @@ class Misspelt:
 
 def test_a_misspelt_hook_fails_at_load() -> None:
     with pytest.raises(pluggy.PluginValidationError):
-        make_plugin_manager(extra_plugins=[Misspelt()])
+        plugins(extra_plugins=[Misspelt()])
 
 
 def test_a_disabled_extra_plugin_is_not_registered() -> None:
-    pm = make_plugin_manager(disabled=["echo"], extra_plugins=[EchoPlugin()])
+    pm = plugins(disabled=["echo"], extra_plugins=[EchoPlugin()])
     assert [p.name for p in discover(pm)] == []
 
 
@@ -160,7 +180,7 @@ class OtherPlugin:
 
 def test_each_dialect_is_created_by_its_own_plugin_alone() -> None:
     echo = EchoPlugin()
-    pm = make_plugin_manager(extra_plugins=[echo, OtherPlugin()])
+    pm = plugins(extra_plugins=[echo, OtherPlugin()])
     found = {p.name: p for p in discover(pm)}
     assert sorted(found) == ["echo", "other"]
     assert found["echo"].title == "Echo (test dialect)"
@@ -171,8 +191,8 @@ def test_each_dialect_is_created_by_its_own_plugin_alone() -> None:
 
 def test_contract_violations_are_errors() -> None:
     with pytest.raises(PluginError, match="two dialect plugins"):
-        make_plugin_manager(extra_plugins=[OtherPlugin(), OtherPlugin()])
-    pm = make_plugin_manager(extra_plugins=[OtherPlugin(result="not a dialect")])
+        plugins(extra_plugins=[OtherPlugin(), OtherPlugin()])
+    pm = plugins(extra_plugins=[OtherPlugin(result="not a dialect")])
     [found] = discover(pm)
     ctx = GatewayContext(name="other", settings=Other(), hub=None)  # type: ignore[arg-type]
     with pytest.raises(PluginError, match="must return a Dialect"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.conftest import ECHO_PLUGIN, clean_env
+from tests.gateway.conftest import ECHO_PLUGIN, INSTALLED, ISOLATED, clean_env
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -90,7 +90,7 @@ def test_the_console_script_is_the_same_program(tmp_path: Path) -> None:
     if not script.exists():
         pytest.skip("the project is not installed here (make test installs it)")
     result = subprocess.run(
-        [str(script), "check-config"],
+        [str(script), "check-config", *ISOLATED],
         capture_output=True,
         text=True,
         env=clean_env(),
@@ -99,3 +99,10 @@ def test_the_console_script_is_the_same_program(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout
+
+
+def test_every_installed_dialect_loads(cli: Cli) -> None:
+    result = cli("dialects", isolated=False)
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines() if not line[:1].isspace()]
+    assert names == (INSTALLED or ["no"])

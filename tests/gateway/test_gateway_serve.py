@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from tests.gateway.conftest import ECHO_PLUGIN, ROOT, clean_env
+from tests.gateway.conftest import ECHO_PLUGIN, ISOLATED, ROOT, clean_env
 from tests.gateway.echo_dialect import GOODBYE
 
 DEADLINE = 30.0
@@ -47,6 +47,7 @@ async def test_sigterm_stops_gracefully_and_exits_0(free_port: Callable[[], int]
         "--log-format",
         "json",
         *listen,
+        *ISOLATED,
         cwd=ROOT,
         env=clean_env(SWITCHBOARD__DIALECTS__ECHO__GREETING="hi"),
         stdout=asyncio.subprocess.PIPE,
