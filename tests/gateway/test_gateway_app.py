@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -197,3 +199,66 @@ def test_contract_violations_are_errors() -> None:
     ctx = GatewayContext(name="other", settings=Other(), hub=None)  # type: ignore[arg-type]
     with pytest.raises(PluginError, match="must return a Dialect"):
         create_dialect(pm, found, ctx)
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_a_tls_listener_serves_the_same_routes(tmp_path: Path) -> None:
+    cert, _ = self_signed(tmp_path)
+    config_file = tmp_path / "tls.toml"
+    config_file.write_text(
+        '[[listeners]]\nhost = "127.0.0.1"\nport = 0\ntls_cert = "cert.pem"\ntls_key = "key.pem"\n'
+        '[[listeners]]\nhost = "127.0.0.1"\nport = 0\n'
+    )
+    pm = plugins(extra_plugins=[EchoPlugin()])
+    raw = load_raw(config_file, environ={})
+    config = validate(raw, [DialectModel(p.name, p.model) for p in discover(pm)])
+    gateway = Gateway(config, pm)
+    await gateway.start()
+    try:
+        (_, tls_port, *_), (_, plain_port, *_) = gateway.addresses
+        client_ssl = ssl.create_default_context(cafile=str(cert))
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(f"wss://127.0.0.1:{tls_port}/echo", ssl=client_ssl) as ws:
+                assert await ws.receive_str(timeout=5) == "hello"
+            async with http.get(f"http://127.0.0.1:{plain_port}/healthz") as resp:
+                assert resp.status == 200
+    finally:
+        await gateway.stop()
