@@ -284,7 +284,7 @@ class WhipDialect:
             raise
         self.resources[resource.id] = resource
         resource.start(self.settings.connect_timeout)
-        resource.log.info("whip_session_created", kind=kind.value)
+        resource.log.info("whip_session_created")
         location = f"{self._prefix[kind]}/{quote(name, safe='')}/{resource.id}"
         headers: CIMultiDict[str] = CIMultiDict(
             {"Location": location, "ETag": codec.etag(resource.etag), "Content-Type": SDP}

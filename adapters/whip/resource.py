@@ -65,7 +65,11 @@ class Resource:
         self._on_gone = on_gone
         self._watchdog: asyncio.Task[None] | None = None
         self.log = log.bind(
-            dialect=kind.value, session_id=session.id, stream=stream, resource=self.id[:8]
+            dialect=session.dialect,
+            protocol=kind.value,
+            session_id=session.id,
+            stream=stream,
+            resource=self.id[:8],
         )
 
     @property
@@ -135,7 +139,6 @@ class Resource:
         await self.session.close(reason)
         self.log.info(
             "whip_session_ended",
-            kind=self.kind.value,
             reason=reason,
             connected=self.endpoint.connected.is_set(),
             duration_s=round(time() - self.created_at, 1),

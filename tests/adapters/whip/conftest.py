@@ -54,7 +54,12 @@ async def start_gateway() -> AsyncIterator[StartGateway]:
     """Start a gateway with ``[dialects.whip]`` = the keyword arguments."""
     started: list[Gateway] = []
 
-    async def start(*, host_addresses: list[str] | None = None, **whip: Any) -> Running:
+    async def start(
+        *,
+        host_addresses: list[str] | None = None,
+        limits: dict[str, int] | None = None,
+        **whip: Any,
+    ) -> Running:
         raw = RawConfig(
             data={
                 "listeners": [{"host": "127.0.0.1", "port": 0}],
@@ -62,6 +67,7 @@ async def start_gateway() -> AsyncIterator[StartGateway]:
                 "media": {
                     "host_addresses": ["127.0.0.1"] if host_addresses is None else host_addresses
                 },
+                "limits": limits or {},
                 "dialects": {"whip": whip},
             }
         )

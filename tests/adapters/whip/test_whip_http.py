@@ -48,12 +48,16 @@ async def peers() -> AsyncIterator[list[RTCPeerConnection]]:
 
 
 async def pending(
-    gw: Running, http: aiohttp.ClientSession, peers: list[RTCPeerConnection], name: str
+    gw: Running,
+    http: aiohttp.ClientSession,
+    peers: list[RTCPeerConnection],
+    name: str,
+    prefix: str = "/whip",
 ) -> Created:
     """A WHIP publication whose client never applies the answer: the stream stays pending."""
     pc = loopback_pc()
     peers.append(pc)
-    return await post_offer(http, gw.url(f"/whip/{name}"), await publisher_offer(pc))
+    return await post_offer(http, gw.url(f"{prefix}/{name}"), await publisher_offer(pc))
 
 
 async def problem(response: aiohttp.ClientResponse, status: int) -> Problem:
@@ -215,6 +219,26 @@ async def test_bearer_tokens(start_gateway: StartGateway, http, peers):
         gw.url(created.location), headers={"Authorization": "Bearer secret"}
     ) as r:
         assert r.status == 200
+
+
+async def test_limits_answer_503(start_gateway: StartGateway, http, peers):
+    gw = await start_gateway(limits={"max_streams": 1}, retry_after=5)
+    await pending(gw, http, peers, "one")
+    publish, _ = await offers(peers)
+    async with http.post(gw.url("/whip/two"), data=publish, headers=SDP) as r:
+        assert (await problem(r, 503)).code == "limit_reached"
+        assert r.headers["Retry-After"] == "5"
+    assert len(gw.hub.sessions) == 1
+
+
+async def test_stop_closes_every_session(start_gateway: StartGateway, http, peers):
+    gw = await start_gateway(whip_prefix="/ingest/", whep_prefix="egress")
+    created = await pending(gw, http, peers, "cam", prefix="/ingest")
+    assert created.location.startswith("/ingest/cam/")
+    async with http.head(gw.url("/egress/cam")) as r:
+        assert r.status == 409
+    await gw.dialect.stop(graceful=True)
+    assert gw.dialect.resources == {} and gw.hub.sessions == {}
 
 
 async def test_connect_timeout_closes_the_session(start_gateway: StartGateway, http, peers):
