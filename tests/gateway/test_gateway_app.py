@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 from pydantic import BaseModel
 
-from adapters.hookspecs import ConfigSection, GatewayContext, hookimpl
+from adapters.hookspecs import ConfigSection, GatewayContext, Route, hookimpl
 from gateway.app import (
     DIALECTS,
     HUB,
@@ -262,3 +263,49 @@ async def test_a_tls_listener_serves_the_same_routes(tmp_path: Path) -> None:
                 assert resp.status == 200
     finally:
         await gateway.stop()
+
+
+class Stuck:
+    """A dialect whose graceful stop never returns."""
+
+    name = "stuck"
+
+    def __init__(self) -> None:
+        self.cancelled = asyncio.Event()
+
+    def routes(self) -> Sequence[Route]:
+        return []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self, *, graceful: bool) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.cancelled.set()
+
+
+class StuckPlugin:
+    def __init__(self) -> None:
+        self.dialect = Stuck()
+
+    @hookimpl
+    def switchboard_config_section(self) -> ConfigSection:
+        return ConfigSection(name="stuck", model=Other)
+
+    @hookimpl
+    def switchboard_create_dialect(self, ctx: GatewayContext) -> Any:
+        return self.dialect
+
+
+async def test_a_stuck_dialect_cannot_hold_up_shutdown() -> None:
+    stuck, echo = StuckPlugin(), EchoPlugin()
+    pm = plugins(extra_plugins=[stuck, echo])
+    env = {"SWITCHBOARD__GATEWAY__SHUTDOWN_TIMEOUT": "0.2"}
+    gateway = Gateway(configure(pm, ["127.0.0.1:0"], env), pm)
+    await gateway.start()
+    await asyncio.wait_for(gateway.stop(), 5)
+    assert stuck.dialect.cancelled.is_set()
+    assert echo.dialects[0].stop_calls == [True]  # the others stop all the same
+    assert gateway.app[HUB].closed
