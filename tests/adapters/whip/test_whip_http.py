@@ -9,7 +9,11 @@ import aiohttp
 import pytest
 from aiortc import RTCPeerConnection
 
+from adapters.hookspecs import GatewayContext
 from adapters.whip.codec import IceServerLink, Problem
+from adapters.whip.dialect import ice_server_links
+from adapters.whip.settings import WhipSettings
+from core.media import IceServer
 
 from .clients import (
     Created,
@@ -289,3 +293,30 @@ async def test_peer_leaving_closes_the_session(gw: Running, http: aiohttp.Client
     await publisher.close()
     await wait_until(lambda: not gw.dialect.resources and not gw.hub.sessions, 20)
     assert resource.close_reason is not None and resource.close_reason.startswith("peer_")
+
+
+async def test_oversized_body_is_a_problem(gw: Running, http: aiohttp.ClientSession):
+    body = "v=0\r\n" + "a=x\r\n" * 300_000  # over limits.max_message_bytes
+    async with http.post(gw.url("/whip/cam"), data=body, headers=SDP) as r:
+        await problem(r, 413)
+
+
+def test_ice_servers_from_the_gateway_service() -> None:
+    settings = WhipSettings()
+    service = [
+        IceServer(urls=("stun:10.0.0.1:3478",)),
+        IceServer(urls=("turn:10.0.0.1:3478",), username="u", credential="c"),
+    ]
+    ctx = GatewayContext(
+        name="whip",
+        settings=settings,
+        hub=None,
+        services={"ice_servers": service},  # type: ignore[arg-type]
+    )
+    assert ice_server_links(ctx, settings) == [
+        '<stun:10.0.0.1:3478>; rel="ice-server"',
+        '<turn:10.0.0.1:3478>; rel="ice-server"; username="u"; credential="c"; '
+        'credential-type="password"',
+    ]
+    own = WhipSettings(ice_servers=[{"urls": "stun:own"}])  # type: ignore[list-item]
+    assert ice_server_links(ctx, own) == ['<stun:own>; rel="ice-server"']
