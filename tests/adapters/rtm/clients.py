@@ -1,0 +1,147 @@
+"""aiortc RTM clients for the tests: a WebSocket, a peer connection on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import time
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+from av import VideoFrame
+
+from core.media import _aiortc
+
+WIDTH, HEIGHT, FPS = 320, 240, 15
+
+
+class PatternTrack(MediaStreamTrack):
+    """A moving gradient at 15 fps; ``paused`` cleared stops the frames (a stalled camera)."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
+        self._frames = []
+        for i in range(FPS):
+            rgb = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+            rgb[..., 0] = (x + 8 * i) % 256
+            rgb[..., 1] = (y + 16 * i) % 256
+            self._frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
+        self.running = asyncio.Event()
+        self.running.set()
+        self._start: float | None = None
+        self._count = 0
+
+    async def recv(self) -> VideoFrame:
+        await self.running.wait()
+        if self._start is None:
+            self._start = time.monotonic()
+        self._count += 1
+        wait = self._start + self._count / FPS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = self._frames[self._count % FPS]
+        frame.pts = round((time.monotonic() - self._start) * 90000)
+        frame.time_base = fractions.Fraction(1, 90000)
+        return frame
+
+
+class RtmClient:
+    """One RTM WebSocket and its peer connection."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, client_id: str) -> None:
+        self.http = http
+        self.url = url
+        self.client_id = client_id
+        self.session_id = ""
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.video: PatternTrack | None = None
+
+    async def connect(self, **kwargs: Any) -> None:
+        self.ws = await self.http.ws_connect(self.url, **kwargs)
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def send(self, kind: str, data: dict[str, Any] | None = None) -> None:
+        assert self.ws is not None
+        frame = {
+            "type": kind,
+            "client_id": self.client_id,
+            "session_id": self.session_id,
+            "data": data or {},
+        }
+        await self.ws.send_str(json.dumps(frame))
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for message in self.ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            frame = json.loads(message.data)
+            self.frames.append(frame)
+            if frame["type"] == "sdp_update":
+                sdp = frame["data"]["sdp"]
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp["sdp"], sdp["type"]))
+            self._arrived.set()
+        self._arrived.set()
+
+    async def next(self, kind: str, within: float = 10, **match: Any) -> dict[str, Any]:
+        """The first frame of ``kind`` (not yet taken) whose data has the ``match`` items."""
+        deadline = time.monotonic() + within
+        while True:
+            for frame in self.frames:
+                if frame["type"] == kind and all(
+                    frame["data"].get(k) == v for k, v in match.items()
+                ):
+                    self.frames.remove(frame)
+                    return frame
+            if self.ws is not None and self.ws.closed and self._reader and self._reader.done():
+                raise AssertionError(f"socket closed before {kind} {match}; got {self.frames}")
+            self._arrived.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} {match}; got {self.frames}")
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except TimeoutError:
+                pass
+
+    async def state(self, state: str, within: float = 10) -> dict[str, Any]:
+        frame = await self.next("session_state", within, state=state)
+        return dict(frame["data"])
+
+    async def offer(
+        self, *, audio: bool = True, video: bool = True, recv: bool = False
+    ) -> dict[str, str]:
+        if recv:
+            self.pc.addTransceiver("video", direction="recvonly")
+            self.pc.addTransceiver("audio", direction="recvonly")
+        else:
+            if video:
+                self.video = PatternTrack()
+                self.pc.addTransceiver(self.video, direction="sendonly")
+            if audio:
+                self.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+        _aiortc.restrict_gathering(self.pc, ("127.0.0.1",))
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return {"type": "offer", "sdp": self.pc.localDescription.sdp}
+
+    async def start_session(self, session_id: str, **data: Any) -> None:
+        self.session_id = session_id
+        await self.send("session_start", {"sdp": await self.offer(), **data})
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self.pc.close()
