@@ -532,6 +532,35 @@ class Fail(Message):
     extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
 
 
+# -- REST API bodies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestQuery(Message):
+    """The JSON body of a ``/rest-api/stream/*`` or ``/rest-api/connection/*`` call; every
+    field narrows what the call applies to."""
+
+    media_session_id: str | None = _wire("mediaSessionId", _str)
+    stream_name: str | None = _wire("name", _str)
+    published: bool | None = _wire("published", _bool)
+    app_key: str | None = _wire("appKey", _str)
+    session_id: str | None = _wire("sessionId", _str)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+
+
+def decode_rest_query(text: str | bytes) -> RestQuery:
+    """Read a REST body; an empty body is an empty query. Raises :class:`DecodeError`."""
+    if not text or not text.strip():
+        return RestQuery()
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson(f"the body is not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise MalformedJson("the body is not a JSON object")
+    return _fields_from_wire(RestQuery, obj, message="rest")
+
+
 # -- decoding and encoding ---------------------------------------------------------------------
 
 _CLIENT: dict[str, type[Message]] = {
@@ -617,6 +646,14 @@ def decode_server(text: str | bytes) -> Message:
     return cls.from_data(data)
 
 
+def encode_object(message: Message, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The wire object of a one-object message (REST hook bodies, REST answers)."""
+    obj = _fields_to_wire(message)
+    for key in without:
+        obj.pop(key, None)
+    return obj
+
+
 def encode(message: Message) -> str:
     """Write one message as a frame."""
     return json.dumps(message.to_wire(), separators=(",", ":"))
@@ -642,6 +679,7 @@ __all__ = [
     "PlayStream",
     "Pong",
     "PublishStream",
+    "RestQuery",
     "SendStreamEvent",
     "SetRemoteSdp",
     "StopStream",
@@ -653,6 +691,8 @@ __all__ = [
     "VideoRate",
     "WrongType",
     "decode_client",
+    "decode_rest_query",
     "decode_server",
     "encode",
+    "encode_object",
 ]
