@@ -10,7 +10,13 @@ from typing import Any
 
 import aiohttp
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import AudioStreamTrack
 from av import VideoFrame
 
@@ -120,7 +126,7 @@ class RtmClient:
         return dict(frame["data"])
 
     async def offer(
-        self, *, audio: bool = True, video: bool = True, recv: bool = False
+        self, *, audio: bool = True, video: bool = True, recv: bool = False, prefer: str = ""
     ) -> dict[str, str]:
         if recv:
             self.pc.addTransceiver("video", direction="recvonly")
@@ -128,7 +134,12 @@ class RtmClient:
         else:
             if video:
                 self.video = PatternTrack()
-                self.pc.addTransceiver(self.video, direction="sendonly")
+                transceiver = self.pc.addTransceiver(self.video, direction="sendonly")
+                if prefer:
+                    codecs = RTCRtpSender.getCapabilities("video").codecs
+                    transceiver.setCodecPreferences(
+                        [c for c in codecs if c.mimeType.lower() == prefer.lower()]
+                    )
             if audio:
                 self.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
         _aiortc.restrict_gathering(self.pc, ("127.0.0.1",))
