@@ -26,8 +26,6 @@ from core.recording import Recorder, RecordingError, RecordingResult
 from core.tasks import TaskOwner
 
 if TYPE_CHECKING:
-    from aiortc.rtp import RtpPacket
-
     from adapters.rtm.dialect import RtmDialect
     from core.session import Session
     from core.stream import Publication, Subscription
@@ -74,7 +72,7 @@ class _PacketClock:
     def __init__(self) -> None:
         self.last = time.monotonic()
 
-    def on_rtp(self, track: TrackInfo, packet: RtpPacket) -> None:
+    def on_rtp(self, track: TrackInfo, packet: Any) -> None:
         self.last = time.monotonic()
 
     def on_rtcp_sr(self, track: TrackInfo, ntp_time: int, rtp_time: int) -> None:

@@ -26,11 +26,18 @@ from core.recording.depacketize import depacketizer_for
 from core.recording.writer import ContainerFormat, RecordingWriter, WriterStats, choose_format
 
 if TYPE_CHECKING:
-    from aiortc.rtp import RtpPacket
-
     from core.stream import Stream
 
 log = structlog.get_logger(__name__)
+
+
+class RtpFields(Protocol):
+    """The fields of an RTP packet the recorder copies (``aiortc.rtp.RtpPacket`` has them)."""
+
+    sequence_number: int
+    timestamp: int
+    marker: int
+    payload: bytes
 
 
 class RecordingSource(Protocol):
@@ -148,7 +155,7 @@ class Recorder:
 
     # -- PacketSink, on the event loop: copy and queue ---------------------------------------
 
-    def on_rtp(self, track: TrackInfo, packet: RtpPacket) -> None:
+    def on_rtp(self, track: TrackInfo, packet: RtpFields) -> None:
         self._queue.put(
             (
                 track.mid,
