@@ -80,6 +80,8 @@ class Attempt:
     ok: bool
     status: int | None = None
     error: str | None = None
+    #: A failure no retry can mend (the file is gone): the job is abandoned at once.
+    final: bool = False
 
 
 _SCHEMA = """
@@ -280,7 +282,7 @@ class DurableQueue:
             now = time.time()
             if attempt.ok:
                 state, next_at = "done", now
-            elif self.max_attempts and attempts >= self.max_attempts:
+            elif attempt.final or (self.max_attempts and attempts >= self.max_attempts):
                 state, next_at = "abandoned", now
             else:
                 state, next_at = "pending", now + self.backoff.delay(attempts)
@@ -443,7 +445,7 @@ class DeliveryQueue:
         if self.http is None:
             return Attempt(False, None, "no HTTP client configured")
         if not await asyncio.to_thread(path.exists):
-            return Attempt(False, None, f"file {path} is missing")
+            return Attempt(False, None, f"file {path} is missing", final=True)
         try:
             status = await self.http.put(spec["url"], path, spec.get("headers") or {})
         except (OSError, TimeoutError) as exc:
@@ -456,8 +458,10 @@ class DeliveryQueue:
 
     def _attempted(self, job: Job, attempt: Attempt) -> None:
         spec = job.spec
-        retry = not attempt.ok and (
-            not self.queue.max_attempts or job.attempts < self.queue.max_attempts
+        retry = (
+            not attempt.ok
+            and not attempt.final
+            and (not self.queue.max_attempts or job.attempts < self.queue.max_attempts)
         )
         outcome = DeliveryOutcome(
             delivery_id=job.id,
@@ -487,7 +491,7 @@ def _move(path: Path, directory: Path) -> Attempt:
         if not path.exists():
             if target.exists():  # moved before a restart cut the bookkeeping short
                 return Attempt(True)
-            return Attempt(False, None, f"file {path} is missing")
+            return Attempt(False, None, f"file {path} is missing", final=True)
         directory.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(path, partial)

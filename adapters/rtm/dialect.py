@@ -61,6 +61,7 @@ class RtmDialect:
             self.deliveries.observe(self._delivery_outcome) if self.deliveries else None
         )
         self._sockets: set[web.WebSocketResponse] = set()
+        self._outbox: set[asyncio.Task[Any]] = set()  # webhooks being written to the outbox
         self.stopping = False
 
     # -- Dialect ---------------------------------------------------------------------------
@@ -89,7 +90,8 @@ class RtmDialect:
         )
         for ws in tuple(self._sockets):
             await ws.close()
-        await asyncio.sleep(0)
+        # the last session_finished webhooks must reach the outbox before anything stops
+        await asyncio.gather(*tuple(self._outbox), return_exceptions=True)
         await self.tasks.cancel_all()
         if self._unobserve is not None:
             self._unobserve()
@@ -188,9 +190,14 @@ class RtmDialect:
             )
 
     def _webhook(self, url: str, payload: dict[str, Any], event: str) -> None:
+        """Put the webhook in the dispatcher's outbox (awaited by :meth:`stop`)."""
         if self.webhooks is None:
             return
-        self.tasks.spawn(self.webhooks.send(url, payload, event=event), name=f"rtm-hook:{event}")
+        task = self.tasks.spawn(
+            self.webhooks.send(url, payload, event=event), name=f"rtm-hook:{event}"
+        )
+        self._outbox.add(task)
+        task.add_done_callback(self._outbox.discard)
 
     def session_finished(self, session: RtmSession) -> None:
         if self.sessions.get(session.id) is session:

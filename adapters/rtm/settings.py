@@ -38,6 +38,7 @@ class RtmSettings(BaseModel):
     recordings_dir: str = "recordings/rtm"
     #: Where a recording started without ``upload_url`` is delivered (a local directory).
     local_delivery_dir: str = "recordings/rtm/done"
-    #: Application-level keepalive: a connection silent for this long is closed with
-    #: ``CONN_ERROR`` (seconds; 0: never).
-    idle_timeout: Annotated[float, Field(ge=0)] = 60.0
+    #: Application-level keepalive: a connection that sent no frame (``msg ping`` included)
+    #: for this long is closed with ``CONN_ERROR`` (seconds; 0: never — WebSocket heartbeats
+    #: still detect a dead peer).
+    idle_timeout: Annotated[float, Field(ge=0)] = 0.0

@@ -174,3 +174,15 @@ async def test_local_directory_target(tmp_path: Path) -> None:
     await queue.close()
     assert (tmp_path / "out" / "rec.webm").read_bytes() == data
     assert not path.exists()
+
+
+async def test_a_missing_file_is_abandoned_at_once(tmp_path: Path, http: AiohttpClient) -> None:
+    queue = DeliveryQueue(tmp_path / "q.sqlite", http, backoff=FAST)
+    outcomes: list[DeliveryOutcome] = []
+    queue.observe(outcomes.append)
+    await queue.start()
+    delivery = await queue.deliver(tmp_path / "gone.webm", HttpPut("http://127.0.0.1:9/x"))
+    await asyncio.wait_for(queue.queue.wait(delivery, ok_only=False), 5)
+    assert await queue.state(delivery) == ("abandoned", 1, None)
+    await queue.close()
+    assert [o.will_retry for o in outcomes] == [False]
