@@ -222,7 +222,9 @@ class RecordingWriter:
                 self.stats.first_frame_sender_time = at
         assert self._t0 is not None
         stream = self._streams[track.mid]
-        rate = track.codec.clock_rate
+        # Work in the stream's own time base, where the muxer wants strictly rising times.
+        time_base = Fraction(stream.time_base)
+        rate = 1 / time_base  # ticks per second
         pts = round((at - self._t0) * rate)
         last = self._last_pts.get(track.mid)
         if pts < 0 or (last is not None and pts <= last):
@@ -230,12 +232,12 @@ class RecordingWriter:
                 self.stats.dropped_frames += 1
                 return
             pts = last + 1
-        if last is not None and pts - last < rate // 2:  # not across a pause
+        if last is not None and pts - last < rate / 2:  # not across a pause
             self._steps[track.mid] = pts - last
         self._last_pts[track.mid] = pts
         packet = av.Packet(frame.data)
         packet.stream = stream
-        packet.time_base = Fraction(1, rate)
+        packet.time_base = time_base
         packet.pts = packet.dts = pts
         packet.is_keyframe = frame.keyframe if is_video else True
         self._container.mux(packet)
