@@ -379,18 +379,22 @@ class Connection:
             and s.session is not self.session
         ]
 
-    async def sync_room_play(self, playing: Playing) -> None:
-        """Make a room play carry exactly the wanted member streams; offer again if changed."""
+    async def sync_room_play(self, playing: Playing, *, offer: bool = False) -> None:
+        """Make a room play carry the wanted member streams, and offer again if it changed.
+
+        A stream is added per negotiation: the next one waits for the answer to the offer
+        that carries the previous one (the forwarding plane starts a source's video only
+        when its transceiver was negotiated on a connection that already carried another).
+        """
         if playing.closed:
             return
         wanted = self._wanted(playing)
-        changed = False
         if playing.subscription is None:
             if not wanted:
                 return  # nothing to offer yet: the offer goes out with the first stream
             try:
                 playing.subscription = await self.session.subscribe(
-                    [s.name for s in wanted], persistent=True
+                    [wanted[0].name], persistent=True
                 )
             except errors.DomainError as exc:
                 self.log.info("room_play_failed", stream=playing.stream_id, error=exc.code)
@@ -398,21 +402,26 @@ class Connection:
             if playing.closed:
                 await playing.subscription.close("closed")
                 return
+            playing.dirty = len(wanted) > 1
             self.tasks.spawn(self._watch_play(playing), name=f"play:{playing.stream_id}")
             await self._offer(playing, candidates=True)
             return
         subscription = playing.subscription
+        changed = offer
         for stream in tuple(subscription.streams):
             if stream not in wanted:
                 subscription.remove_stream(stream, "excluded")
                 changed = True
-        for stream in wanted:
-            if stream not in subscription.streams:
-                try:
-                    subscription.add_stream(stream)
-                    changed = True
-                except errors.DomainError as exc:
-                    self.log.info("room_track_failed", stream=stream.name, error=exc.code)
+        missing = [s for s in wanted if s not in subscription.streams]
+        if missing and playing.awaiting_answer:
+            playing.dirty = True
+        elif missing:
+            try:
+                subscription.add_stream(missing[0])
+                changed = True
+            except errors.DomainError as exc:
+                self.log.info("room_track_failed", stream=missing[0].name, error=exc.code)
+            playing.dirty = playing.dirty or len(missing) > 1
         if changed:
             await self._offer(playing, candidates=False)
 
@@ -508,12 +517,15 @@ class Connection:
                     playing.awaiting_answer = False
             if playing.dirty:
                 playing.dirty = False
-                self.tasks.spawn(self.sync_room_play_and_offer(playing))
+                self.tasks.spawn(self._after_answer(playing))
             return
         self.log.debug("configuration_ignored", stream=stream_id, type=message.type)
 
-    async def sync_room_play_and_offer(self, playing: Playing) -> None:
-        await self._offer(playing, candidates=False)
+    async def _after_answer(self, playing: Playing) -> None:
+        if playing.room is not None:
+            await self.sync_room_play(playing, offer=True)
+        else:
+            await self._offer(playing, candidates=False)
 
     async def take_candidate(self, message: codec.TakeCandidate) -> None:
         stream_id = message.stream_id
