@@ -499,7 +499,7 @@ class Connection:
             except errors.CodecNotSupported:
                 raise Refused("no_codec_enabled_in_the_server", stream_id) from None
             except errors.DomainError as exc:
-                self.log.info("offer_refused", stream=stream_id, error=str(exc))
+                self.log.debug("offer_refused", stream=stream_id, error=str(exc))
                 raise Refused("notSetRemoteDescription", stream_id) from None
             publishing.answered = True
             self.send(codec.TakeConfiguration(stream_id, "answer", answer))
@@ -511,7 +511,7 @@ class Connection:
                 try:
                     await playing.subscription.endpoint.accept_answer(message.sdp)
                 except errors.DomainError as exc:
-                    self.log.info("answer_refused", stream=stream_id, error=str(exc))
+                    self.log.debug("answer_refused", stream=stream_id, error=str(exc))
                     raise Refused("notSetRemoteDescription", stream_id) from None
                 finally:
                     playing.awaiting_answer = False

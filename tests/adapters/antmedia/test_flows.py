@@ -306,3 +306,38 @@ async def test_server_will_stop_on_graceful_shutdown(start_gateway: StartGateway
         await client.expect(codec.ServerWillStop)
     finally:
         await client.close()
+
+
+async def test_room_play_decodes_every_member(connect: Connect) -> None:
+    members = []
+    for name in ("m1", "m2", "m3"):
+        member = await connect()
+        await member.send(codec.JoinRoom("decoders", stream_id=name))
+        await member.expect(codec.JoinedTheRoom)
+        await member.publish(name)
+        members.append(member)
+    viewer = await connect()
+    offer = await viewer.play("decoders")
+    while offer.id_mapping is not None and len(set(offer.id_mapping.values())) < 3:
+        offer = await viewer.expect(codec.TakeConfiguration, lambda m: m.type == "offer")
+        await viewer.answer_offer(offer)
+    assert offer.id_mapping is not None
+    assert set(offer.id_mapping.values()) == {"m1", "m2", "m3"}
+    receivers = [r for r in viewer.pcs["decoders"].getReceivers() if r.track.kind == "video"]
+    frames = await asyncio.gather(*(asyncio.wait_for(r.track.recv(), 10) for r in receivers))
+    assert [(f.width, f.height) for f in frames] == [(320, 240)] * 3
+
+
+async def test_publish_token_control(start_gateway: StartGateway) -> None:
+    running = await start_gateway(apps={"Secure": {"publish_token_control": True}})
+    secure = await Client.connect(running.ws_url("Secure"))
+    open_app = await Client.connect(running.ws_url("Open"))
+    try:
+        await secure.send(codec.Publish("guarded", token="wrong"))
+        error = await secure.error("unauthorized_access")
+        assert error.stream_id == "guarded"
+        await open_app.send(codec.Publish("guarded"))
+        await open_app.expect(codec.Start)
+    finally:
+        await secure.close()
+        await open_app.close()
