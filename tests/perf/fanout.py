@@ -1,0 +1,407 @@
+"""Fan-out benchmark: CPU of the forwarding process per forwarded RTP packet.
+
+    python -m tests.perf.fanout --subscribers 5,10,20 --seconds 20 --baseline --json
+
+Three kinds of processes, all on 127.0.0.1: the forwarding process (the media plane behind a
+tiny HTTP/JSON signalling endpoint), one publisher process (1 Mbps VP8 640x480 30 fps + Opus)
+and subscriber processes whose aiortc peers really decode. The forwarding process' CPU time is
+read before and after a measurement window; the marginal cost per forwarded packet is the
+slope of CPU against forwarded packets over the subscriber counts. ``--baseline`` runs
+aiortc's stock MediaRelay (decode once, re-encode per subscriber) the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import av
+import numpy as np
+
+LOOPBACK = "127.0.0.1"
+
+
+# -- forwarding process -------------------------------------------------------------------
+
+
+def _server_main(mode: str, port_queue: Any) -> None:
+    asyncio.run(_server(mode, port_queue))
+
+
+async def _server(mode: str, port_queue: Any) -> None:
+    from aiohttp import web
+
+    stop = asyncio.Event()
+    state: dict[str, Any] = {"publisher": None, "subscribers": []}
+
+    if mode == "forward":
+        from core.media import MediaConfig, MediaEngine
+
+        engine = MediaEngine(MediaConfig(host_addresses=(LOOPBACK,)))
+
+        async def publish(sdp: str) -> str:
+            publisher = engine.publisher(name="bench")
+            state["publisher"] = publisher
+            answer = await publisher.accept_offer(sdp)
+            return answer
+
+        async def subscribe(sdp: str) -> str:
+            subscriber = engine.subscriber(name="bench")
+            subscriber.attach(state["publisher"])
+            state["subscribers"].append(subscriber)
+            return await subscriber.accept_offer(sdp)
+
+        async def counters() -> tuple[int, int]:
+            ingress = sum(s.packets for s in state["publisher"].stats().values())
+            forwarded = sum(s.packets for sub in state["subscribers"] for s in sub.stats().values())
+            return ingress, forwarded
+
+        async def close() -> None:
+            await engine.close()
+
+    else:
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+        from aiortc.contrib.media import MediaRelay
+
+        from core.media import _aiortc
+
+        relay = MediaRelay()
+        tracks: list[Any] = []
+        pcs: list[Any] = []
+
+        async def answer(pc: Any, sdp: str) -> str:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            _aiortc.restrict_gathering(pc, [LOOPBACK])
+            await pc.setLocalDescription(await pc.createAnswer())
+            return str(pc.localDescription.sdp)
+
+        async def publish(sdp: str) -> str:
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pcs.append(pc)
+            pc.on("track", tracks.append)
+            state["publisher"] = pc
+            return await answer(pc, sdp)
+
+        async def subscribe(sdp: str) -> str:
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            pcs.append(pc)
+            for track in tracks:
+                pc.addTrack(relay.subscribe(track))
+            state["subscribers"].append(pc)
+            return await answer(pc, sdp)
+
+        async def counters() -> tuple[int, int]:
+            ingress = forwarded = 0
+            for report in (await state["publisher"].getStats()).values():
+                if report.type == "inbound-rtp":
+                    ingress += report.packetsReceived
+            for pc in state["subscribers"]:
+                for report in (await pc.getStats()).values():
+                    if report.type == "outbound-rtp":
+                        forwarded += report.packetsSent
+            return ingress, forwarded
+
+        async def close() -> None:
+            for pc in pcs:
+                await pc.close()
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.json()
+        action = request.match_info["action"]
+        if action == "publish":
+            return web.json_response({"sdp": await publish(body["sdp"])})
+        if action == "subscribe":
+            return web.json_response({"sdp": await subscribe(body["sdp"])})
+        if action == "stats":
+            ingress, forwarded = await counters()
+            return web.json_response(
+                {
+                    "cpu": time.process_time(),
+                    "ingress": ingress,
+                    "forwarded": forwarded,
+                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                }
+            )
+        stop.set()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/{action}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, LOOPBACK, 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port_queue.put(port)
+    await stop.wait()
+    await close()
+    await runner.cleanup()
+
+
+async def _post(port: int, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://{LOOPBACK}:{port}/{action}", json=body or {}) as response,
+    ):
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+# -- publisher process --------------------------------------------------------------------
+
+
+def _encoded_vp8_track(bitrate: int) -> Any:
+    from aiortc import MediaStreamTrack
+
+    from tests.core.media.clients import PatternVideoTrack
+
+    class EncodedVp8Track(MediaStreamTrack):
+        """Frames encoded here at a fixed bitrate (keyframe every 2 s), sent as packets."""
+
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._source = PatternVideoTrack()
+            rng = np.random.default_rng(1)
+            # Noise keeps the encoder busy at its target bitrate.
+            for i, frame in enumerate(self._source._frames):
+                planes = frame.to_ndarray()
+                noise = rng.integers(0, 12, planes.shape, dtype=np.uint8)
+                noisy = av.VideoFrame.from_ndarray(planes + noise, format="yuv420p")
+                self._source._frames[i] = noisy
+            codec = av.CodecContext.create("libvpx", "w")
+            codec.width, codec.height = 640, 480
+            codec.pix_fmt = "yuv420p"
+            codec.bit_rate = bitrate
+            codec.gop_size = 60
+            codec.time_base = fractions.Fraction(1, 90000)
+            codec.options = {
+                "cpu-used": "16",
+                "deadline": "realtime",
+                "lag-in-frames": "0",
+                "minrate": str(bitrate),
+                "maxrate": str(bitrate),
+                "bufsize": str(bitrate),
+                "undershoot-pct": "95",
+                "overshoot-pct": "15",
+            }
+            self._codec = codec
+
+        async def recv(self) -> Any:
+            while True:
+                frame = await self._source.recv()
+                for packet in self._codec.encode(frame):
+                    packet.pts = frame.pts
+                    packet.time_base = frame.time_base
+                    return packet
+
+    return EncodedVp8Track()
+
+
+def _publisher_main(port: int, bitrate: int, ready: Any, done: Any) -> None:
+    async def run() -> None:
+        from tests.core.media.clients import ClientPublisher
+
+        client = ClientPublisher(video_track=_encoded_vp8_track(bitrate))
+        answer = await _post(port, "publish", {"sdp": await client.offer()})
+        await client.accept_answer(answer["sdp"])
+        ready.put(True)
+        await asyncio.to_thread(done.wait)
+        await client.close()
+
+    asyncio.run(run())
+
+
+# -- subscriber processes -----------------------------------------------------------------
+
+
+def _subscribers_main(port: int, count: int, ready: Any, start: Any, stop: Any, out: Any) -> None:
+    async def run() -> None:
+        from tests.core.media.clients import ClientSubscriber, DecodeErrors
+
+        with DecodeErrors() as errors:
+            clients = []
+            first_frame_ms = []
+            for _ in range(count):
+                client = ClientSubscriber()
+                began = time.monotonic()
+                answer = await _post(port, "subscribe", {"sdp": await client.offer()})
+                await client.accept_answer(answer["sdp"])
+                clients.append((client, began))
+            for client, began in clients:
+                await asyncio.wait_for(client.first_video.wait(), 30)
+                first_frame_ms.append((client.video_times[0] - began) * 1000)
+            ready.put(count)
+            await asyncio.to_thread(start.wait)
+            t0 = time.monotonic()
+            await asyncio.to_thread(stop.wait)
+            t1 = time.monotonic()
+            fps = [sum(1 for t in c.video_times if t0 <= t < t1) / (t1 - t0) for c, _ in clients]
+            sizes = {s for c, _ in clients for s in c.video_sizes}
+            audio = [c.audio_frames for c, _ in clients]
+            result = {
+                "fps": fps,
+                "first_frame_ms": first_frame_ms,
+                "decode_errors": errors.count,
+                "sizes": sorted(sizes),
+                "audio_frames_min": min(audio),
+            }
+            for client, _ in clients:
+                await client.close()
+        out.put(result)
+
+    asyncio.run(run())
+
+
+# -- orchestration ------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    mode: str
+    subscribers: int
+    seconds: float
+    cpu_seconds: float
+    ingress_packets: int
+    forwarded_packets: int
+    us_per_forwarded_packet: float
+    fps_min: float
+    fps_avg: float
+    decode_errors: int
+    first_frame_ms_max: float
+    rss_mb: float
+
+
+def run_round(mode: str, subscribers: int, seconds: float, bitrate: int) -> Round:
+    ctx = mp.get_context("spawn")
+    port_queue = ctx.Queue()
+    server = ctx.Process(target=_server_main, args=(mode, port_queue))
+    server.start()
+    port = port_queue.get(timeout=30)
+    done = ctx.Event()
+    published = ctx.Queue()
+    publisher = ctx.Process(target=_publisher_main, args=(port, bitrate, published, done))
+    publisher.start()
+    published.get(timeout=60)
+    time.sleep(1.0)  # media starts flowing
+    ready, out = ctx.Queue(), ctx.Queue()
+    start, stop = ctx.Event(), ctx.Event()
+    groups = [subscribers // 2 + subscribers % 2, subscribers // 2] if subscribers > 1 else [1]
+    workers = [
+        ctx.Process(target=_subscribers_main, args=(port, n, ready, start, stop, out))
+        for n in groups
+        if n
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.get(timeout=120)
+    time.sleep(2.0)  # warm-up
+    before = asyncio.run(_post(port, "stats"))
+    start.set()
+    began = time.monotonic()
+    time.sleep(seconds)
+    after = asyncio.run(_post(port, "stats"))
+    elapsed = time.monotonic() - began
+    stop.set()
+    results = [out.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(30)
+    done.set()
+    publisher.join(30)
+    asyncio.run(_post(port, "quit"))
+    server.join(30)
+    cpu = after["cpu"] - before["cpu"]
+    forwarded = after["forwarded"] - before["forwarded"]
+    fps = [f for r in results for f in r["fps"]]
+    return Round(
+        mode=mode,
+        subscribers=subscribers,
+        seconds=round(elapsed, 2),
+        cpu_seconds=round(cpu, 3),
+        ingress_packets=after["ingress"] - before["ingress"],
+        forwarded_packets=forwarded,
+        us_per_forwarded_packet=round(cpu / max(forwarded, 1) * 1e6, 2),
+        fps_min=round(min(fps), 1),
+        fps_avg=round(sum(fps) / len(fps), 1),
+        decode_errors=sum(r["decode_errors"] for r in results),
+        first_frame_ms_max=round(max(t for r in results for t in r["first_frame_ms"])),
+        rss_mb=round(after["rss_mb"], 1),
+    )
+
+
+def _fit(rounds: list[Round]) -> tuple[float, float]:
+    """Least squares of CPU seconds on forwarded packets: (slope s/packet, intercept s)."""
+    xs = [r.forwarded_packets for r in rounds]
+    ys = [r.cpu_seconds for r in rounds]
+    if len(rounds) < 2:
+        return ys[0] / max(xs[0], 1), 0.0
+    slope, intercept = np.polyfit(xs, ys, 1)
+    return float(slope), float(intercept)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", default="5,10,20", help="counts, comma separated")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--bitrate", type=int, default=1_000_000)
+    parser.add_argument("--baseline", action="store_true", help="also run aiortc's MediaRelay")
+    parser.add_argument("--baseline-subscribers", type=int, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in str(args.subscribers).split(",")]
+    rounds = []
+    for n in counts:
+        rounds.append(run_round("forward", n, args.seconds, args.bitrate))
+        print(json.dumps(asdict(rounds[-1])), file=sys.stderr)
+    slope, intercept = _fit(rounds)
+    ingress_rate = sum(r.ingress_packets for r in rounds) / sum(r.seconds for r in rounds)
+    per_second_base = intercept / (sum(r.seconds for r in rounds) / len(rounds))
+    summary: dict[str, Any] = {
+        "subscribers": counts,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+        "us_per_forwarded_packet": round(slope * 1e6, 2),
+        "us_per_forwarded_packet_average": [r.us_per_forwarded_packet for r in rounds],
+        "us_per_ingress_packet": round(per_second_base / max(ingress_rate, 1e-9) * 1e6, 1),
+        "ingress_packets_per_second": round(ingress_rate, 1),
+        "subscriber_fps_min": min(r.fps_min for r in rounds),
+        "subscriber_fps_avg": [r.fps_avg for r in rounds],
+        "decode_errors": sum(r.decode_errors for r in rounds),
+        "first_frame_ms_max": max(r.first_frame_ms_max for r in rounds),
+        "rss_mb": [r.rss_mb for r in rounds],
+        "baseline_us_per_forwarded_packet": None,
+        "ratio_vs_baseline": None,
+        "rounds": [asdict(r) for r in rounds],
+    }
+    if args.baseline:
+        n = args.baseline_subscribers or min(counts)
+        base = run_round("baseline", n, args.seconds, args.bitrate)
+        print(json.dumps(asdict(base)), file=sys.stderr)
+        summary["baseline_us_per_forwarded_packet"] = base.us_per_forwarded_packet
+        summary["baseline_subscriber_fps_min"] = base.fps_min
+        summary["ratio_vs_baseline"] = round(base.us_per_forwarded_packet / (slope * 1e6), 1)
+        summary["rounds"].append(asdict(base))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for key, value in summary.items():
+            if key != "rounds":
+                print(f"{key:36} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
