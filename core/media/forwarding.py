@@ -218,7 +218,7 @@ class Ingress:
         if self.consumers:
             extensions: dict[tuple[object, ...], bytes] = {}
             for egress in self.consumers:
-                egress.forward(packet, keyframe, extensions)
+                egress.forward(packet, keyframe, extensions, now)
 
     def on_rtcp(self, packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.media_ssrc:
@@ -388,9 +388,12 @@ class Egress:
         self.last_ts = 0
         self._last_sent_at = 0.0
         self._rtx_seq = 0
-        self._meter = _Meter()
         self.packets = 0
         self.bytes = 0
+        self.frames = 0
+        self._rates = (time.monotonic(), 0, 0, 0)  # at, packets, bytes, frames
+        self._bitrate = 0
+        self._fps = 0.0
         self.nack_count = 0
         self.pli_count = 0
         self.lost = 0
@@ -441,12 +444,17 @@ class Egress:
             self.source.request_keyframe()
             return
         extensions: dict[tuple[object, ...], bytes] = {}
+        now = time.monotonic()
         for i, packet in enumerate(burst):
-            self.forward(packet, i == 0, extensions)
+            self.forward(packet, i == 0, extensions, now)
             extensions.clear()
 
     def forward(
-        self, packet: RtpPacket, keyframe: bool, extensions: dict[tuple[object, ...], bytes]
+        self,
+        packet: RtpPacket,
+        keyframe: bool,
+        extensions: dict[tuple[object, ...], bytes],
+        now: float,
     ) -> None:
         if not self.active:
             if not self.enabled or self.wire is None:
@@ -472,12 +480,11 @@ class Egress:
         if 0 < ((seq - self.last_seq) & 0xFFFF) < 0x8000:  # type: ignore[operator]
             self.last_seq = seq
             self.last_ts = ts
-            self._last_sent_at = time.monotonic()
+            self._last_sent_at = now
         self.packets += 1
         self.bytes += len(payload)
-        self._meter.add(
-            self._last_sent_at, len(payload), bool(packet.marker) or not self.source.is_video
-        )
+        if packet.marker:
+            self.frames += 1
 
     def _start(self, packet: RtpPacket) -> None:
         if self.last_seq is None:
@@ -585,8 +592,20 @@ class Egress:
             octet_count=self.bytes & 0xFFFFFFFF,
         )
 
+    def _update_rates(self) -> tuple[int, float]:
+        now = time.monotonic()
+        at, packets, size, frames = self._rates
+        elapsed = now - at
+        if elapsed >= 1.0:
+            self._bitrate = int((self.bytes - size) * 8 / elapsed)
+            count = self.frames - frames if self.source.is_video else self.packets - packets
+            self._fps = round(count / elapsed, 1)
+            self._rates = (now, self.packets, self.bytes, self.frames)
+        return self._bitrate, self._fps
+
     def stats(self) -> TrackStats:
-        bitrate, fps = self._meter.current(time.monotonic())
+        """Counters; rates are over the time since the previous call (at least a second)."""
+        bitrate, fps = self._update_rates()
         return TrackStats(
             codec=self.source.info.codec.mime_type,
             packets=self.packets,

@@ -33,7 +33,21 @@ LOOPBACK = "127.0.0.1"
 # -- forwarding process -------------------------------------------------------------------
 
 
+def _quiet() -> None:
+    """Warnings and errors only, on stderr: stdout carries the figures."""
+    import logging
+
+    import structlog
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
 def _server_main(mode: str, port_queue: Any) -> None:
+    _quiet()
     asyncio.run(_server(mode, port_queue))
 
 
