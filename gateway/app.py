@@ -3,7 +3,9 @@
 Startup and teardown are cleanup contexts in dependency order:
 
 1. the media engine and the hub (closed last);
-2. the dialects: created through the plugin hook, their routes mounted, ``start()`` awaited.
+2. the gateway-wide services: the HTTP client, the durable delivery queue and the webhook
+   dispatcher (their sqlite files under ``[storage] state_dir``), closed after the dialects;
+3. the dialects: created through the plugin hook, their routes mounted, ``start()`` awaited.
 
 A dialect's routes can only be known once it exists, and it needs the hub, so routes are
 added during startup; aiohttp freezes the router only after the startup signals have run.
@@ -19,6 +21,7 @@ import asyncio
 import enum
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -26,9 +29,12 @@ import structlog
 from aiohttp import web
 
 from adapters.hookspecs import Dialect, GatewayContext, Route
+from core.delivery import DeliveryQueue
 from core.hub import Hub, Limits
 from core.media import IceServer, MediaConfig, MediaEngine
+from core.webhooks import WebhookDispatcher
 from gateway.config import Config, Settings
+from gateway.http_client import AiohttpClient
 from gateway.plugins import DialectPlugin, create_dialect, discover
 
 log = structlog.stdlib.get_logger("gateway")
@@ -63,6 +69,7 @@ PLUGINS = web.AppKey("plugins", pluggy.PluginManager)
 READINESS = web.AppKey("readiness", Readiness)
 HUB = web.AppKey("hub", Hub)
 DIALECTS = web.AppKey("dialects", list[RunningDialect])
+SERVICES = web.AppKey("services", dict[str, Any])
 
 
 def media_config(settings: Settings) -> MediaConfig:
@@ -92,7 +99,10 @@ def gateway_services(settings: Settings) -> dict[str, Any]:
     - ``ice_servers``: the configured STUN/TURN servers (``core.media.IceServer``), for
       dialects that hand them to clients;
     - ``limits``: the ``[limits]`` section;
-    - ``max_message_bytes``: the largest WebSocket message a dialect should accept.
+    - ``max_message_bytes``: the largest WebSocket message a dialect should accept;
+    - once started (see :func:`_services_ctx`): ``http_client``, ``deliveries`` (the
+      durable :class:`~core.delivery.DeliveryQueue`) and ``webhooks`` (the durable
+      :class:`~core.webhooks.WebhookDispatcher`).
     """
     return {
         "ice_servers": media_config(settings).ice_servers,
@@ -117,10 +127,32 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("hub_closed", node_id=hub.node_id)
 
 
+async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[CONFIG].settings
+    state_dir = Path(settings.storage.state_dir)
+    await asyncio.to_thread(state_dir.mkdir, parents=True, exist_ok=True)
+    http = AiohttpClient()
+    deliveries = DeliveryQueue(state_dir / "deliveries.sqlite", http)
+    webhooks = WebhookDispatcher(
+        state_dir / "webhooks.sqlite", http, secret=settings.storage.webhook_secret
+    )
+    services = gateway_services(settings)
+    try:
+        await deliveries.start()
+        await webhooks.start()
+        services |= {"http_client": http, "deliveries": deliveries, "webhooks": webhooks}
+        app[SERVICES] = services
+        yield
+    finally:
+        await deliveries.close()
+        await webhooks.close()
+        await http.close()
+
+
 async def _dialects_ctx(app: web.Application) -> AsyncIterator[None]:
     config, pm, hub = app[CONFIG], app[PLUGINS], app[HUB]
     dialects = app[DIALECTS]
-    services = gateway_services(config.settings)
+    services = app[SERVICES]
     try:
         for plugin in discover(pm):
             settings = config.dialects.get(plugin.name)
@@ -204,6 +236,7 @@ def create_app(config: Config, plugin_manager: pluggy.PluginManager) -> web.Appl
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
     app.cleanup_ctx.append(_hub_ctx)
+    app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_dialects_ctx)
     app.on_shutdown.append(_on_shutdown)
     return app

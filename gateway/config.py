@@ -147,6 +147,13 @@ class NodeSettings(_Section):
     shutdown_timeout: Annotated[float, Field(gt=0)] = 10.0
 
 
+class StorageSettings(_Section):
+    """``[storage]``: where the gateway keeps what must survive a restart."""
+
+    state_dir: str = "var/state"
+    webhook_secret: str | None = None
+
+
 class Settings(_Section):
     """The whole file. ``dialects`` holds the raw dialect sections; each is validated by the
     model its dialect declares (see :func:`validate`)."""
@@ -156,6 +163,7 @@ class Settings(_Section):
     media: MediaSettings = Field(default_factory=MediaSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     gateway: NodeSettings = Field(default_factory=NodeSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     dialects: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
