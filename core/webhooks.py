@@ -16,11 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from core.delivery import Attempt, Backoff, DurableQueue, HttpClient, Job
+
+log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 EVENT_HEADER = "X-Switchboard-Event"
@@ -35,6 +40,23 @@ def sign(secret: bytes, body: bytes) -> str:
 def verify(secret: bytes, body: bytes, header: str) -> bool:
     """Whether ``header`` is the signature of ``body`` (for receivers and tests)."""
     return hmac.compare_digest(sign(secret, body), header)
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    """One attempt at posting a webhook, as observers (metrics) see it."""
+
+    webhook_id: str
+    url: str
+    event: str
+    attempt: int
+    ok: bool
+    status: int | None
+    error: str | None
+    will_retry: bool
+
+
+WebhookObserver = Callable[[WebhookOutcome], None]
 
 
 class WebhookDispatcher:
@@ -61,7 +83,32 @@ class WebhookDispatcher:
             backoff=backoff,
             max_attempts=max_attempts,
             concurrency=concurrency,
+            on_attempt=self._attempted,
         )
+        self._observers: list[WebhookObserver] = []
+
+    def observe(self, observer: WebhookObserver) -> Callable[[], None]:
+        """Call ``observer`` after every attempt; returns the function that stops it."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _attempted(self, job: Job, attempt: Attempt) -> None:
+        limit = self.queue.max_attempts
+        outcome = WebhookOutcome(
+            webhook_id=job.id,
+            url=job.spec.get("url", ""),
+            event=job.spec.get("event", ""),
+            attempt=job.attempts,
+            ok=attempt.ok,
+            status=attempt.status,
+            error=attempt.error,
+            will_retry=not attempt.ok and not attempt.final and (not limit or job.attempts < limit),
+        )
+        for observer in tuple(self._observers):
+            try:
+                observer(outcome)
+            except Exception:
+                log.exception("webhook_observer_failed", webhook_id=job.id)
 
     async def start(self) -> None:
         """Open the outbox and post whatever a previous run left pending."""

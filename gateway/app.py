@@ -35,6 +35,7 @@ from core.media import IceServer, MediaConfig, MediaEngine
 from core.webhooks import WebhookDispatcher
 from gateway.config import Config, Settings
 from gateway.http_client import AiohttpClient
+from gateway.metrics import METRICS, Metrics, metrics_handler
 from gateway.plugins import DialectPlugin, create_dialect, discover
 
 log = structlog.stdlib.get_logger("gateway")
@@ -149,6 +150,20 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         await http.close()
 
 
+async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Point the metrics at the hub and the delivery services; offer them to dialects (and
+    the cluster) as the ``metrics`` service."""
+    metrics, services = app[METRICS], app[SERVICES]
+    metrics.watch_hub(app[HUB])
+    metrics.watch_deliveries(services["deliveries"])
+    metrics.watch_webhooks(services["webhooks"])
+    services["metrics"] = metrics
+    try:
+        yield
+    finally:
+        metrics.close()
+
+
 async def _dialects_ctx(app: web.Application) -> AsyncIterator[None]:
     config, pm, hub = app[CONFIG], app[PLUGINS], app[HUB]
     dialects = app[DIALECTS]
@@ -233,10 +248,14 @@ def create_app(config: Config, plugin_manager: pluggy.PluginManager) -> web.Appl
     app[PLUGINS] = plugin_manager
     app[READINESS] = Readiness()
     app[DIALECTS] = []
+    app[METRICS] = Metrics()
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/readyz", readyz, name="readyz")
+    if config.settings.metrics.enabled:
+        app.router.add_get(config.settings.metrics.path, metrics_handler, name="metrics")
     app.cleanup_ctx.append(_hub_ctx)
     app.cleanup_ctx.append(_services_ctx)
+    app.cleanup_ctx.append(_metrics_ctx)
     app.cleanup_ctx.append(_dialects_ctx)
     app.on_shutdown.append(_on_shutdown)
     return app

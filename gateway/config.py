@@ -154,6 +154,20 @@ class StorageSettings(_Section):
     webhook_secret: str | None = None
 
 
+class MetricsSettings(_Section):
+    """``[metrics]``: the Prometheus endpoint."""
+
+    enabled: bool = True
+    path: str = "/metrics"
+
+    @field_validator("path", mode="after")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/") or value == "/":
+            raise ValueError("must be an absolute path other than /")
+        return value
+
+
 class Settings(_Section):
     """The whole file. ``dialects`` holds the raw dialect sections; each is validated by the
     model its dialect declares (see :func:`validate`)."""
@@ -164,6 +178,7 @@ class Settings(_Section):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     gateway: NodeSettings = Field(default_factory=NodeSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     dialects: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
