@@ -561,6 +561,33 @@ def decode_rest_query(text: str | bytes) -> RestQuery:
     return _fields_from_wire(RestQuery, obj, message="rest")
 
 
+@dataclass(frozen=True, kw_only=True)
+class PullQuery(Message):
+    """The JSON body of a ``/rest-api/pull/*`` call, and the republishing object it answers
+    with (``status`` only in answers)."""
+
+    uri: str | None = _wire("uri", _str)
+    local_stream_name: str | None = _wire("localStreamName", _str)
+    remote_stream_name: str | None = _wire("remoteStreamName", _str)
+    local_media_session_id: str | None = _wire("localMediaSessionId", _str)
+    remote_media_session_id: str | None = _wire("remoteMediaSessionId", _str)
+    status: str | None = _wire("status", _str)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+
+
+def decode_pull_query(text: str | bytes) -> PullQuery:
+    """Read a ``/rest-api/pull/*`` body; an empty body is an empty query."""
+    if not text or not text.strip():
+        return PullQuery()
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson(f"the body is not JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise MalformedJson("the body is not a JSON object")
+    return _fields_from_wire(PullQuery, obj, message="pull")
+
+
 # -- decoding and encoding ---------------------------------------------------------------------
 
 _CLIENT: dict[str, type[Message]] = {
@@ -679,6 +706,7 @@ __all__ = [
     "PlayStream",
     "Pong",
     "PublishStream",
+    "PullQuery",
     "RestQuery",
     "SendStreamEvent",
     "SetRemoteSdp",
@@ -691,6 +719,7 @@ __all__ = [
     "VideoRate",
     "WrongType",
     "decode_client",
+    "decode_pull_query",
     "decode_rest_query",
     "decode_server",
     "encode",

@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from adapters.flashphoner import codec
 from adapters.flashphoner.connection import INFO, FlashphonerConnection
 from adapters.flashphoner.hooks import RestHooks
+from adapters.flashphoner.pull import Republisher
 from adapters.flashphoner.rest import RestApi
 from adapters.flashphoner.settings import FlashphonerSettings
 from adapters.hookspecs import Route
@@ -44,6 +45,7 @@ class FlashphonerDialect:
         self.connections: dict[str, FlashphonerConnection] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._rest = RestApi(self)
+        self.republisher = Republisher(self)
         self._tasks = TaskOwner("flashphoner")
         self._stopping = False
 
@@ -53,6 +55,7 @@ class FlashphonerDialect:
         return [
             Route("GET", "/", self.websocket, name="flashphoner-ws"),
             *self._rest.routes(),
+            *self.republisher.routes(),
         ]
 
     async def start(self) -> None:
@@ -62,6 +65,7 @@ class FlashphonerDialect:
     async def stop(self, *, graceful: bool) -> None:
         """End every stream (players hear STOPPED, publishers UNPUBLISHED), then close."""
         self._stopping = True
+        await self.republisher.close()
         connections = tuple(self.connections.values())
         if graceful:
             for conn in connections:

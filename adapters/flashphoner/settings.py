@@ -46,5 +46,13 @@ class FlashphonerSettings(BaseModel):
     namespace_per_app_key: bool = False
     #: Where ``record: true`` and ``/rest-api/stream/startRecording`` write their files.
     recording_directory: str = "recordings"
+    #: Republishing (``/rest-api/pull/*``): how long connecting and negotiating with the remote
+    #: server may take, and how long to wait before reconnecting after the remote dropped a
+    #: republished stream (0: never reconnect).
+    republish_timeout: float = Field(default=10.0, gt=0)
+    republish_retry_interval: float = Field(default=5.0, ge=0)
+    #: WCS's ``wcs_agent_ssl``: republish over ``wss://`` (a bare ``host:port`` URI, or a
+    #: ``ws://`` one, is then reached with TLS).
+    agent_ssl: bool = False
     #: REST hooks by appKey (``[dialects.flashphoner.rest_hooks.defaultApp]``).
     rest_hooks: dict[str, RestHookApp] = Field(default_factory=dict)
