@@ -33,6 +33,7 @@ from core.delivery import DeliveryQueue
 from core.hub import Hub, Limits
 from core.media import IceServer, MediaConfig, MediaEngine
 from core.webhooks import WebhookDispatcher
+from gateway import admin
 from gateway.config import Config, Settings
 from gateway.http_client import AiohttpClient
 from gateway.metrics import METRICS, Metrics, metrics_handler
@@ -164,6 +165,22 @@ async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics.close()
 
 
+def _admin_parts(app: web.Application) -> admin.AdminParts:
+    def dialects() -> list[admin.DialectInfo]:
+        return [
+            admin.DialectInfo(
+                name=d.plugin.name,
+                title=d.plugin.title,
+                started=d.started and not d.stopped,
+                routes=[(r.method, r.path) for r in d.routes],
+            )
+            for d in app[DIALECTS]
+        ]
+
+    services = app[SERVICES]
+    return admin.AdminParts(app[HUB], services["deliveries"], app[METRICS], dialects)
+
+
 async def _dialects_ctx(app: web.Application) -> AsyncIterator[None]:
     config, pm, hub = app[CONFIG], app[PLUGINS], app[HUB]
     dialects = app[DIALECTS]
@@ -256,6 +273,7 @@ def create_app(config: Config, plugin_manager: pluggy.PluginManager) -> web.Appl
     app.cleanup_ctx.append(_hub_ctx)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_metrics_ctx)
+    admin.install(app, config.settings, _admin_parts)
     app.cleanup_ctx.append(_dialects_ctx)
     app.on_shutdown.append(_on_shutdown)
     return app

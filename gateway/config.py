@@ -168,6 +168,18 @@ class MetricsSettings(_Section):
         return value
 
 
+class AdminSettings(_Section):
+    """``[admin]``: the REST admin API, the dashboard and the example pages."""
+
+    enabled: bool = True
+    #: Bearer token of ``/api/v1``; without one the API answers loopback clients only.
+    token: str | None = Field(default=None, min_length=16)
+    #: Where recordings started from the API are delivered.
+    recordings_dir: str = "var/recordings"
+    dashboard: bool = True
+    examples: bool = True
+
+
 class Settings(_Section):
     """The whole file. ``dialects`` holds the raw dialect sections; each is validated by the
     model its dialect declares (see :func:`validate`)."""
@@ -179,6 +191,7 @@ class Settings(_Section):
     gateway: NodeSettings = Field(default_factory=NodeSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     dialects: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

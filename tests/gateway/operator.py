@@ -25,7 +25,7 @@ from tests.adapters.whip.clients import (
     publisher_offer,
 )
 
-TOKEN = "operator-secret"
+TOKEN = "operator-secret-0123456789"
 
 
 @dataclass
