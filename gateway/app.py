@@ -31,6 +31,7 @@ from aiohttp import web
 from adapters.hookspecs import Dialect, GatewayContext, Route
 from core.delivery import DeliveryQueue
 from core.hub import Hub, Limits
+from core.limits import ClientLimits, Limiter
 from core.media import IceServer, MediaConfig, MediaEngine
 from core.webhooks import WebhookDispatcher
 from gateway import admin
@@ -102,6 +103,8 @@ def gateway_services(settings: Settings) -> dict[str, Any]:
       dialects that hand them to clients;
     - ``limits``: the ``[limits]`` section;
     - ``max_message_bytes``: the largest WebSocket message a dialect should accept;
+    - ``limiter``: the :class:`~core.limits.Limiter` every dialect's connections take a
+      guard from (connections per address, message size and rate);
     - once started (see :func:`_services_ctx`): ``http_client``, ``deliveries`` (the
       durable :class:`~core.delivery.DeliveryQueue`) and ``webhooks`` (the durable
       :class:`~core.webhooks.WebhookDispatcher`).
@@ -110,7 +113,19 @@ def gateway_services(settings: Settings) -> dict[str, Any]:
         "ice_servers": media_config(settings).ice_servers,
         "limits": settings.limits,
         "max_message_bytes": settings.limits.max_message_bytes,
+        "limiter": Limiter(client_limits(settings)),
     }
+
+
+def client_limits(settings: Settings) -> ClientLimits:
+    """The ``[limits]`` on how each client talks, as the shared limiter's own."""
+    limits = settings.limits
+    return ClientLimits(
+        max_message_bytes=limits.max_message_bytes,
+        messages_per_second=limits.messages_per_second,
+        message_burst=limits.message_burst,
+        max_connections_per_ip=limits.max_connections_per_ip,
+    )
 
 
 async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -137,6 +137,9 @@ class LimitsSettings(_Section):
     max_streams: Annotated[int, Field(ge=0)] = 0
     max_subscribers_per_stream: Annotated[int, Field(ge=0)] = 0
     max_message_bytes: Annotated[int, Field(gt=0)] = MIB
+    max_connections_per_ip: Annotated[int, Field(ge=0)] = 0
+    messages_per_second: Annotated[float, Field(ge=0)] = 100.0
+    message_burst: Annotated[int, Field(ge=0)] = 200
 
 
 class NodeSettings(_Section):

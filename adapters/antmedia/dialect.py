@@ -28,6 +28,7 @@ from adapters.antmedia.webhooks import AntMediaWebhooks
 from adapters.hookspecs import GatewayContext, Route
 from core import errors
 from core.hub import Hub
+from core.limits import Limiter
 from core.names import StreamKey
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,7 @@ class AntMediaDialect:
         self.sockets: dict[str, asyncio.Queue[Any]] = {}
         self.disabled_tracks: dict[StreamKey, set[str]] = {}
         self._apps: dict[StreamKey, str] = {}
+        self.limiter: Limiter = ctx.services.get("limiter") or Limiter()
         self.stopping = False
 
     # -- the Dialect protocol ------------------------------------------------------------------
@@ -167,9 +169,7 @@ class AntMediaDialect:
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         app = request.match_info["app"]
-        max_size = self.settings.max_message_bytes or int(
-            self.services.get("max_message_bytes", 1024 * 1024)
-        )
+        max_size = self.settings.max_message_bytes or self.limiter.transport_max_bytes
         ws = web.WebSocketResponse(
             heartbeat=self.settings.heartbeat_s or None, max_msg_size=max_size
         )
@@ -180,16 +180,21 @@ class AntMediaDialect:
             if self.stopping:
                 await ws.close()
                 return ws
+            guard = None
             try:
+                guard = self.limiter.connect(request.remote)
                 session = self.hub.open_session(
                     dialect=self.name,
                     namespace=self.settings.namespace_of(app),
                     remote=request.remote,
                     app_data={"app": app},
                 )
-            except errors.DomainError:
+            except errors.DomainError as exc:
+                if guard is not None:
+                    guard.release()
+                log.info("client_refused", reason=exc.details.get("limit", exc.code))
                 await ws.send_str(codec.encode(codec.Error("highResourceUsage")))
-                await ws.close()
+                await ws.close(code=1008, message=b"limit reached")
                 return ws
             structlog.contextvars.bind_contextvars(session_id=session.id)
 
@@ -208,6 +213,13 @@ class AntMediaDialect:
             log.info("client_connected", app=app, remote=request.remote)
             try:
                 async for msg in ws:
+                    if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                        try:
+                            guard.admit(_size(msg.data))
+                        except errors.LimitReached as exc:
+                            log.info("client_limited", reason=exc.details.get("limit"))
+                            send(codec.Error("highResourceUsage"))
+                            break
                     if msg.type is WSMsgType.TEXT:
                         await conn.receive(msg.data)
                     elif msg.type is WSMsgType.BINARY:
@@ -218,6 +230,7 @@ class AntMediaDialect:
                     if writer.done():
                         break
             finally:
+                guard.release()
                 self.connections.pop(conn_id, None)
                 self.sockets.pop(conn_id, None)
                 await conn.close("disconnected")
@@ -247,3 +260,7 @@ class AntMediaDialect:
                 await ws.send_str(codec.encode(item))
             except ConnectionError:
                 return
+
+
+def _size(data: str | bytes) -> int:
+    return len(data.encode()) if isinstance(data, str) else len(data)

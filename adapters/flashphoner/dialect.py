@@ -23,7 +23,9 @@ from adapters.flashphoner.pull import Republisher
 from adapters.flashphoner.rest import RestApi
 from adapters.flashphoner.settings import FlashphonerSettings
 from adapters.hookspecs import Route
+from core.errors import LimitReached
 from core.hub import Hub
+from core.limits import Limiter
 from core.stream import Stream
 from core.tasks import TaskOwner
 
@@ -37,9 +39,12 @@ class FlashphonerDialect:
 
     name = NAME
 
-    def __init__(self, hub: Hub, settings: FlashphonerSettings) -> None:
+    def __init__(
+        self, hub: Hub, settings: FlashphonerSettings, limiter: Limiter | None = None
+    ) -> None:
         self.hub = hub
         self.settings = settings
+        self.limiter = limiter or Limiter()
         self.hooks = RestHooks(settings.rest_hooks)
         #: Established connections by core session id.
         self.connections: dict[str, FlashphonerConnection] = {}
@@ -100,7 +105,8 @@ class FlashphonerDialect:
     # -- the WebSocket pump ---------------------------------------------------------------
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=self.settings.max_msg_size)
+        max_size = max(self.settings.max_msg_size, self.limiter.transport_max_bytes)
+        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=max_size)
         if not ws.can_prepare(request).ok:
             return web.Response(
                 status=400, text="Flashphoner WebSocket endpoint: upgrade expected\n"
@@ -108,6 +114,13 @@ class FlashphonerDialect:
         if self._stopping:
             return web.Response(status=503, text="shutting down\n")
         await ws.prepare(request)
+        try:
+            guard = self.limiter.connect(request.remote)
+        except LimitReached as exc:
+            log.info("connection_refused", reason=exc.details.get("limit"))
+            await ws.send_str(codec.encode(_limit_failure(exc)))
+            await ws.close(code=1008, message=b"limit reached")
+            return ws
         self._sockets.add(ws)
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -122,6 +135,13 @@ class FlashphonerDialect:
         writer = asyncio.create_task(_write(ws, queue), name=f"flashphoner-writer:{conn.id}")
         try:
             async for frame in ws:
+                if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    try:
+                        guard.admit(_size(frame.data))
+                    except LimitReached as exc:
+                        conn.log.info("connection_limited", reason=exc.details.get("limit"))
+                        conn.send(_limit_failure(exc))
+                        break
                 if frame.type is WSMsgType.TEXT:
                     try:
                         message = codec.decode_client(frame.data)
@@ -135,6 +155,7 @@ class FlashphonerDialect:
                     log.info("websocket_error", conn_id=conn.id, error=str(ws.exception()))
                     break
         finally:
+            guard.release()
             # aiohttp cancels the handler when the peer goes away: the cleanup runs in a task
             # the dialect owns, so that it always finishes.
             cleanup = self._tasks.spawn(
@@ -172,6 +193,15 @@ async def _write(ws: web.WebSocketResponse, queue: asyncio.Queue[str | None]) ->
         except (ConnectionError, RuntimeError):
             break
     await ws.close()
+
+
+def _limit_failure(exc: LimitReached) -> codec.Fail:
+    """WCS's refusal of a connection that went over a limit (the socket closes after it)."""
+    return codec.Fail(api_method="ConnectionStatusEvent", status="FAILED", info=str(exc))
+
+
+def _size(data: str | bytes) -> int:
+    return len(data.encode()) if isinstance(data, str) else len(data)
 
 
 def _address(info: Any) -> str | None:

@@ -23,4 +23,4 @@ def switchboard_create_dialect(ctx: GatewayContext) -> Dialect | None:
     settings = ctx.settings
     if not isinstance(settings, FlashphonerSettings):
         settings = FlashphonerSettings.model_validate(settings.model_dump(exclude={"enabled"}))
-    return FlashphonerDialect(ctx.hub, settings)
+    return FlashphonerDialect(ctx.hub, settings, limiter=ctx.services.get("limiter"))

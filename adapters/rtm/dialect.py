@@ -29,8 +29,9 @@ from adapters.rtm import auth, codec
 from adapters.rtm.session import ActiveRecording, Cause, RtmSession, State, iso
 from adapters.rtm.settings import RtmSettings
 from core.delivery import DeliveryOutcome, DeliveryQueue
-from core.errors import Unauthorized
+from core.errors import LimitReached, Unauthorized
 from core.hub import Hub
+from core.limits import ConnectionGuard, Limiter
 from core.names import validate_stream_name
 from core.recording import RecordingResult
 from core.tasks import TaskOwner
@@ -62,6 +63,7 @@ class RtmDialect:
         )
         self._sockets: set[web.WebSocketResponse] = set()
         self._outbox: set[asyncio.Task[Any]] = set()  # webhooks being written to the outbox
+        self.limiter: Limiter = ctx.services.get("limiter") or Limiter()
         self.stopping = False
 
     # -- Dialect ---------------------------------------------------------------------------
@@ -131,14 +133,22 @@ class RtmDialect:
             claims = self._claims(request)
         except Unauthorized as exc:
             return web.json_response({"error": str(exc)}, status=401)
-        max_size = int(self.ctx.services.get("max_message_bytes", 1 << 20))
-        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=max_size)
+        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=self.limiter.transport_max_bytes)
         await ws.prepare(request)
+        try:
+            guard = self.limiter.connect(request.remote)
+        except LimitReached as exc:
+            log.info("rtm_connection_refused", reason=exc.details.get("limit"))
+            refusal = codec.SessionState(State.TERMINATED.value, Cause.CONN_ERROR.value)
+            await ws.send_str(codec.encode(codec.Frame("", "", refusal)))
+            await ws.close(code=1008, message=b"limit reached")
+            return ws
         self._sockets.add(ws)
-        connection = _Connection(self, ws, claims, request.match_info.get("session_id"))
+        connection = _Connection(self, ws, claims, request.match_info.get("session_id"), guard)
         try:
             await connection.pump()
         finally:
+            guard.release()
             self._sockets.discard(ws)
             await connection.closed()
         return ws
@@ -340,8 +350,10 @@ class _Connection:
         ws: web.WebSocketResponse,
         claims: auth.Claims | None,
         path_session_id: str | None,
+        guard: ConnectionGuard | None = None,
     ) -> None:
         self.dialect = dialect
+        self.guard = guard
         self.ws = ws
         self.claims = claims
         self.path_session_id = path_session_id
@@ -385,6 +397,12 @@ class _Connection:
             except TimeoutError:
                 self.log.info("rtm_idle_timeout")
                 return
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY) and self.guard is not None:
+                try:
+                    self.guard.admit(_size(message.data))
+                except LimitReached as exc:
+                    await self._limited(exc)
+                    return
             if message.type == WSMsgType.TEXT:
                 try:
                     frame = codec.decode(message.data)
@@ -398,6 +416,14 @@ class _Connection:
                 return
             elif message.type == WSMsgType.ERROR:
                 return
+
+    async def _limited(self, exc: LimitReached) -> None:
+        """The client went over a limit: its session ends with ``CONN_ERROR``."""
+        self.log.info("rtm_connection_limited", reason=exc.details.get("limit"))
+        if self.session is not None and self.session.state is not State.TERMINATED:
+            await self.session.terminate(Cause.CONN_ERROR)
+        else:
+            self.send(codec.SessionState(State.TERMINATED.value, Cause.CONN_ERROR.value))
 
     async def closed(self) -> None:
         """The socket is gone: end the session it held (its recording is finished)."""
@@ -485,3 +511,7 @@ class _Connection:
         if not self._finishing:
             self._finishing = True
             self._out.put_nowait(None)
+
+
+def _size(data: str | bytes) -> int:
+    return len(data.encode()) if isinstance(data, str) else len(data)

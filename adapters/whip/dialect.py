@@ -28,6 +28,7 @@ from adapters.whip.codec import SDP, SDPFRAG, IceServerLink, IfMatch, OfferSumma
 from adapters.whip.resource import IceRestartUnsupported, Kind, Resource
 from adapters.whip.settings import WhipSettings
 from core import errors
+from core.limits import MESSAGE_RATE, ConnectionGuard, Limiter
 from core.names import DEFAULT_NAMESPACE, StreamKey
 from core.session import Session
 from core.tasks import TaskOwner
@@ -69,7 +70,8 @@ def problem_for_error(exc: errors.DomainError, *, retry_after: float) -> HttpPro
     elif isinstance(exc, errors.NameInUse | errors.AlreadyPublishing | errors.AlreadyPlaying):
         status = 409
     elif isinstance(exc, errors.LimitReached):
-        status, headers = 503, later
+        status = 429 if exc.details.get("limit") == MESSAGE_RATE else 503
+        headers = later
     elif isinstance(exc, errors.Unauthorized):
         status = 403
     elif isinstance(exc, errors.CodecNotSupported):
@@ -118,6 +120,8 @@ class WhipDialect:
         self.hub = ctx.hub
         self.tasks = TaskOwner("whip")
         self.resources: dict[str, Resource] = {}
+        self.limiter: Limiter = ctx.services.get("limiter") or Limiter()
+        self._guards: dict[str, ConnectionGuard] = {}  # by resource id: sessions per address
         self._links = ice_server_links(ctx, self.settings)
         self._tokens = {
             Kind.WHIP: tuple(self.settings.whip_tokens),
@@ -164,6 +168,8 @@ class WhipDialect:
     ) -> Handler:
         async def pumped(request: web.Request) -> web.StreamResponse:
             try:
+                if request.method != "OPTIONS":
+                    self.limiter.admit_request(request.remote)
                 response = await handler(request, kind)
             except HttpProblem as exc:
                 response = self._problem_response(exc)
@@ -273,16 +279,23 @@ class WhipDialect:
         if problem is not None:
             raise _problem(422, problem, "unsupported_tracks")
         name = request.match_info["stream"]
-        session = self.hub.open_session(
-            dialect=self.name, remote=request.remote, app_data={"protocol": kind.value}
-        )
+        guard = self.limiter.connect(request.remote)
+        try:
+            session = self.hub.open_session(
+                dialect=self.name, remote=request.remote, app_data={"protocol": kind.value}
+            )
+        except BaseException:
+            guard.release()
+            raise
         try:
             resource = await self._negotiate(session, kind, name, summary, offer)
             answer = await resource.endpoint.accept_offer(offer)
         except BaseException:
+            guard.release()
             await session.close("rejected")
             raise
         self.resources[resource.id] = resource
+        self._guards[resource.id] = guard
         resource.start(self.settings.connect_timeout)
         resource.log.info("whip_session_created")
         location = f"{self._prefix[kind]}/{quote(name, safe='')}/{resource.id}"
@@ -313,6 +326,9 @@ class WhipDialect:
     def _forget(self, resource: Resource) -> None:
         if self.resources.get(resource.id) is resource:
             del self.resources[resource.id]
+            guard = self._guards.pop(resource.id, None)
+            if guard is not None:
+                guard.release()
 
     # -- session resource ----------------------------------------------------------------------
 
