@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from time import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.errors import NameInUse
 from core.names import StreamKey
+
+if TYPE_CHECKING:
+    from core.stream import Stream
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,16 @@ class StreamDirectory(Protocol):
     async def entries(self, namespace: str | None = None) -> list[DirectoryEntry]: ...
 
     async def close(self) -> None: ...
+
+
+class StreamResolver(Protocol):
+    """Serves a stream this process does not publish (a cluster's edge pulling from the
+    origin). The hub asks it when a subscriber names a stream that is not here."""
+
+    async def resolve(self, key: StreamKey) -> Stream | None:
+        """A local stream that carries ``key`` from where it is published, live, or ``None``
+        when no other node publishes it."""
+        ...
 
 
 class InMemoryDirectory:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from core import events
-from core.directory import InMemoryDirectory, StreamDirectory
+from core.directory import InMemoryDirectory, StreamDirectory, StreamResolver
 from core.errors import LimitReached, RoomNotFound, StreamNotFound
 from core.names import DEFAULT_NAMESPACE, StreamKey
 from core.room import Room
@@ -51,6 +51,8 @@ class Hub:
         self.limits = limits or Limits()
         self.node_id = node_id or secrets.token_hex(4)
         self.tasks = TaskOwner("hub")
+        #: Serves streams published on other nodes (set by a cluster); ``None`` alone.
+        self.resolver: StreamResolver | None = None
         self.sessions: dict[str, Session] = {}
         self.streams_by_key: dict[StreamKey, Stream] = {}
         self.rooms: dict[StreamKey, Room] = {}
@@ -95,6 +97,19 @@ class Hub:
         if require_live and stream.state is not StreamState.LIVE:
             raise StreamNotFound(f"stream {key.name!r} is not live yet", key=str(key), pending=True)
         return stream
+
+    async def resolve_stream(self, key: StreamKey, *, require_live: bool = True) -> Stream:
+        """:meth:`get_stream`, or else the stream the :attr:`resolver` brings from another
+        node; raises :class:`StreamNotFound` when neither has it."""
+        try:
+            return self.get_stream(key, require_live=require_live)
+        except StreamNotFound:
+            if self.resolver is None or key in self.streams_by_key:
+                raise
+            stream = await self.resolver.resolve(key)
+            if stream is None or stream.state is StreamState.ENDED:
+                raise
+            return stream
 
     # -- rooms -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from core.errors import (
     AlreadyPlaying,
     AlreadyPublishing,
     LimitReached,
+    NameInUse,
     SessionClosed,
     StreamNotFound,
 )
@@ -85,8 +86,13 @@ class Session:
 
     # -- publishing ----------------------------------------------------------------------------
 
-    async def publish(self, name: str, *, app_data: dict[str, Any] | None = None) -> Publication:
+    async def publish(
+        self, name: str, *, app_data: dict[str, Any] | None = None, claim: bool = True
+    ) -> Publication:
         """Claim ``name`` and create the publisher endpoint for it.
+
+        ``claim=False`` publishes a copy of a stream another node holds in the directory (a
+        cluster relay): the name is neither claimed nor released here.
 
         Raises :class:`InvalidName`, :class:`AlreadyPublishing` (this session publishes it
         already), :class:`NameInUse` (someone else does), :class:`LimitReached`.
@@ -100,14 +106,20 @@ class Session:
         if limit and len(hub.streams_by_key) >= limit:
             raise LimitReached(f"at most {limit} streams may be published")
         key = self.key(name)
-        await hub.directory.claim(key, hub.node_id)
+        if key in hub.streams_by_key:
+            raise NameInUse(f"stream {name!r} is already published", key=str(key))
+        if claim:
+            await hub.directory.claim(key, hub.node_id)
         try:
             self._check_open()
             endpoint = hub.media.publisher(name=str(key))
         except BaseException:
-            await hub.directory.release(key, hub.node_id)
+            if claim:
+                await hub.directory.release(key, hub.node_id)
             raise
-        stream = Stream(key=key, session=self, endpoint=endpoint, app_data=app_data or {})
+        stream = Stream(
+            key=key, session=self, endpoint=endpoint, app_data=app_data or {}, claimed=claim
+        )
         publication = Publication(stream)
         self.publications[name] = publication
         hub.streams_by_key[key] = stream
@@ -145,7 +157,8 @@ class Session:
         for subscription in tuple(stream.subscriptions):
             subscription.session.remove_stream_from(subscription, stream, "stream_ended")
         await stream.endpoint.close()
-        await self.hub.directory.release(stream.key, self.hub.node_id)
+        if stream.claimed:
+            await self.hub.directory.release(stream.key, self.hub.node_id)
         self._emit(events.StreamEnded(stream.key, self.id, reason, was_live))
         self.log.info("stream_ended", stream=stream.name, reason=reason)
 
@@ -169,7 +182,9 @@ class Session:
         self._check_open()
         if isinstance(names, str):
             names = [names]
-        streams = [self.hub.get_stream(self.key(n), require_live=require_live) for n in names]
+        streams = [
+            await self.hub.resolve_stream(self.key(n), require_live=require_live) for n in names
+        ]
         if len(streams) == 1 and not persistent:
             for existing in self.subscriptions.values():
                 if existing.streams == streams and not existing.persistent:

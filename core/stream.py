@@ -43,6 +43,8 @@ class Stream:
     live_at: float | None = None
     ended_reason: str | None = None
     subscriptions: set[Subscription] = field(default_factory=set)
+    #: False for a copy of a stream that another node holds in the directory (a relay).
+    claimed: bool = True
 
     @property
     def name(self) -> str:

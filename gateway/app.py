@@ -35,6 +35,7 @@ from core.limits import ClientLimits, Limiter
 from core.media import IceServer, MediaConfig, MediaEngine
 from core.webhooks import WebhookDispatcher
 from gateway import admin
+from gateway.cluster import cluster_context
 from gateway.config import Config, Settings
 from gateway.http_client import AiohttpClient
 from gateway.metrics import METRICS, Metrics, metrics_handler
@@ -288,6 +289,7 @@ def create_app(config: Config, plugin_manager: pluggy.PluginManager) -> web.Appl
     app.cleanup_ctx.append(_hub_ctx)
     app.cleanup_ctx.append(_services_ctx)
     app.cleanup_ctx.append(_metrics_ctx)
+    app.cleanup_ctx.append(cluster_context(config.settings.cluster, lambda: app[HUB]))
     admin.install(app, config.settings, _admin_parts)
     app.cleanup_ctx.append(_dialects_ctx)
     app.on_shutdown.append(_on_shutdown)

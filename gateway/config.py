@@ -32,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.cluster.settings import ClusterSettings
+
 ENV_PREFIX = "SWITCHBOARD__"
 DEFAULT_SOURCE = "<default>"
 DEFAULT_PORTS = (5080, 8080, 8081)
@@ -194,6 +196,7 @@ class Settings(_Section):
     gateway: NodeSettings = Field(default_factory=NodeSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     dialects: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
