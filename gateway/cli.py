@@ -12,6 +12,7 @@ import pluggy
 import structlog
 
 from gateway.app import DIALECTS
+from gateway.cluster.workers import REUSE_PORT_FLAG, run_workers
 from gateway.config import (
     Config,
     ConfigError,
@@ -62,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="listen here instead of the configured listeners (repeatable)",
     )
+    run.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        default=1,
+        help="run N gateway processes sharing the listeners, one cluster node each "
+        "(needs [cluster] redis_url)",
+    )
+    run.add_argument(REUSE_PORT_FLAG, action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--log-format", choices=["console", "json"])
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error", "critical"])
     sub.add_parser(
@@ -144,8 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
     _configure_logging(loaded.config)
+    if args.workers > 1:
+        if not loaded.config.settings.cluster.enabled:
+            print("--workers needs a cluster: set [cluster] redis_url and secret", file=sys.stderr)
+            return EXIT_BAD_CONFIG
+        given = list(sys.argv[1:] if argv is None else argv)
+        return run_workers(given, args.workers, loaded.config.settings.gateway.node_id)
     try:
-        asyncio.run(serve(loaded.config, loaded.plugin_manager))
+        asyncio.run(serve(loaded.config, loaded.plugin_manager, reuse_port=args.reuse_port))
     except ListenError as exc:
         structlog.stdlib.get_logger("gateway").error("listen_failed", error=str(exc))
         return EXIT_INVALID

@@ -34,8 +34,12 @@ def ssl_context(listener: ListenerSettings) -> ssl.SSLContext | None:
 class Gateway:
     """The application, its runner and one TCP site per listener."""
 
-    def __init__(self, config: Config, plugin_manager: pluggy.PluginManager) -> None:
+    def __init__(
+        self, config: Config, plugin_manager: pluggy.PluginManager, *, reuse_port: bool = False
+    ) -> None:
         self.config = config
+        #: Several worker processes share the listeners (``serve --workers N``).
+        self.reuse_port = reuse_port
         self.app = create_app(config, plugin_manager)
         settings = config.settings
         kwargs: dict[str, Any] = {"handle_signals": False}
@@ -59,6 +63,7 @@ class Gateway:
                         listener.port,
                         ssl_context=ssl_context(listener),
                         shutdown_timeout=self.config.settings.gateway.shutdown_timeout,
+                        reuse_port=self.reuse_port or None,
                     )
                     await site.start()
                 except (OSError, ssl.SSLError) as exc:
@@ -81,7 +86,9 @@ class Gateway:
         await self.runner.cleanup()
 
 
-async def serve(config: Config, plugin_manager: pluggy.PluginManager) -> None:
+async def serve(
+    config: Config, plugin_manager: pluggy.PluginManager, *, reuse_port: bool = False
+) -> None:
     """Serve until SIGINT or SIGTERM, then stop gracefully."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -89,7 +96,7 @@ async def serve(config: Config, plugin_manager: pluggy.PluginManager) -> None:
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        gateway = Gateway(config, plugin_manager)
+        gateway = Gateway(config, plugin_manager, reuse_port=reuse_port)
         await gateway.start()
         log.info(
             "gateway_ready",

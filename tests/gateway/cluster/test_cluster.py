@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.cluster.directory import RedisDirectory
 from tests.adapters.flashphoner.conftest import WcsClient
 from tests.adapters.whip.clients import accept, loopback_pc, post_offer, publisher_offer
 from tests.core.media.clients import ClientSubscriber
@@ -234,3 +235,47 @@ async def test_origin_to_edge_relay_and_origin_death(nodes: dict[str, Node]) -> 
                 await client.close()
                 await peer.close()
             await publisher.close()
+
+
+async def test_workers_start_one_node_each_and_stop_together(
+    redis_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = tmp_path / "w.toml"
+    config.write_text(node_config("w", port, redis_url, tmp_path / "state"))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        "serve",
+        "--config",
+        str(config),
+        "--workers",
+        "2",
+        "--disable",
+        "antmedia",
+        "--disable",
+        "rtm",
+        cwd=ROOT,
+        env=clean_env(),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    directory = RedisDirectory.from_url(redis_url, prefix="switchboard", node_id="t", node_ttl=1)
+    try:
+        await wait_ready(Node("w", f"http://127.0.0.1:{port}", proc, tmp_path / "none"))
+        for _ in range(100):
+            nodes = await directory.nodes()
+            if len(nodes) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert sorted(n.node_id for n in nodes) == ["w-0", "w-1"]
+        assert len({n.url for n in nodes}) == 2  # each has its own relay listener
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert await directory.nodes() == []  # both left the cluster
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await directory.close()
