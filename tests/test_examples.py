@@ -54,13 +54,13 @@ async def gateway(tmp_path: Path) -> AsyncIterator[str]:
         "serve",
         "--listen",
         f"127.0.0.1:{port}",
-        "--disable",
-        "rtm",
         cwd=ROOT,
         env=env()
         | {
             "SWITCHBOARD__MEDIA__HOST_ADDRESSES": '["127.0.0.1"]',
             "SWITCHBOARD__STORAGE__STATE_DIR": str(tmp_path / "state"),
+            "SWITCHBOARD__DIALECTS__RTM__LOCAL_DELIVERY_DIR": str(tmp_path / "rtm-done"),
+            "SWITCHBOARD__DIALECTS__RTM__RECORDINGS_DIR": str(tmp_path / "rtm-work"),
             "SWITCHBOARD__LOG__LEVEL": "warning",
         },
         stdout=asyncio.subprocess.DEVNULL,
@@ -139,3 +139,10 @@ async def test_the_gateway_serves_the_example_pages(gateway: str) -> None:
         for page in pages:
             async with http.get(f"http://{gateway}{page}") as response:
                 assert response.status == 200, page
+
+
+async def test_rtm_client_records(gateway: str) -> None:
+    out = await finish(
+        await run("rtm.py", "agent-1", "--url", f"ws://{gateway}/api/v2/io", "--seconds", "2")
+    )
+    assert "recording_state STARTED" in out and "TERMINATED" in out

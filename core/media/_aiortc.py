@@ -17,6 +17,8 @@ What is touched, and why:
   without going through three coroutines per packet.
 * ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: the negotiated codecs.
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
+* ``RTCRtpTransceiver._bundled``: put every transceiver of a BUNDLE group on the group's
+  transport (see :func:`bundle_on_primary`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import sdp as aiortc_sdp
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecCapability,
@@ -61,6 +64,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCRtpSender", "_rtx_ssrc"),
     ("aiortc.RTCRtpTransceiver", "_codecs"),
     ("aiortc.RTCRtpTransceiver", "_headerExtensions"),
+    ("aiortc.RTCRtpTransceiver", "_bundled"),
     ("aiortc.RTCDtlsTransport", "_tx_srtp"),
     ("aiortc.RTCDtlsTransport", "_send_rtp"),
     ("aiortc.RTCIceTransport", "_connection"),
@@ -103,6 +107,38 @@ def restrict_gathering(pc: RTCPeerConnection, addresses: Sequence[str]) -> None:
             gather_candidates, connection
         )
         setattr(connection, _RECV_MARK, True)
+
+
+def bundle_on_primary(pc: RTCPeerConnection) -> None:
+    """Move every transceiver of the remote BUNDLE group onto the group's transport.
+
+    aiortc's balanced policy gives a second transceiver of a kind the transport of the first
+    one of its kind and marks it bundled. When the remote BUNDLE group then moves that first
+    one onto the primary transport, aiortc skips the second (already "bundled") and leaves it
+    on the transport it has just stopped: it never sends nor receives. Two sources attached to
+    a subscriber before its first offer hit this for their second video and audio.
+
+    Call right after ``setRemoteDescription``, before the event loop runs the connect task
+    aiortc scheduled.
+    """
+    remote = pc.remoteDescription
+    if remote is None:
+        return
+    description = aiortc_sdp.SessionDescription.parse(remote.sdp)
+    bundle = next((g for g in description.group if g.semantic == "BUNDLE"), None)
+    if bundle is None or len(bundle.items) < 2:
+        return
+    transceivers = pc.getTransceivers()
+    primary = next((t for t in transceivers if t.mid == bundle.items[0]), None)
+    if primary is None:
+        return
+    transport = primary.receiver.transport
+    others = set(bundle.items[1:])
+    for transceiver in transceivers:
+        if transceiver.mid in others and transceiver.receiver.transport is not transport:
+            transceiver.receiver.setTransport(transport)
+            transceiver.sender.setTransport(transport)
+            transceiver._bundled = True
 
 
 def negotiated_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:

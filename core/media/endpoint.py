@@ -217,6 +217,7 @@ class Endpoint:
             raise BadSdp(f"the {kind} cannot be applied: {exc}") from exc
         except (InvalidStateError, InvalidAccessError, InternalError) as exc:
             raise BadSdp(f"the {kind} cannot be applied now: {exc}") from exc
+        _aiortc.bundle_on_primary(self._pc)
         self._after_negotiation()
 
     async def _set_local(self, description: RTCSessionDescription) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from aiortc import (
     MediaStreamTrack,
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
@@ -29,7 +30,13 @@ AUDIO_RATE = 48000
 
 
 def loopback_pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    # Max-bundle, so that the client receives every track of a BUNDLE group as a browser
+    # does: with aiortc's balanced policy a client answering an offer with two tracks of a
+    # kind leaves the second on a transport it discards (the gateway repairs this on its
+    # side, see core.media._aiortc.bundle_on_primary).
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
 
 
 class PatternVideoTrack(MediaStreamTrack):
@@ -170,6 +177,7 @@ class ClientSubscriber:
         self.video_sizes: list[tuple[int, int]] = []
         self.video_times: list[float] = []
         self.audio_frames = 0
+        self.frames_by_mid: dict[str, int] = {}
         self.first_video = asyncio.Event()
         self.first_audio = asyncio.Event()
         self.ended = asyncio.Event()
@@ -183,14 +191,16 @@ class ClientSubscriber:
         self.pc.on("track", self._on_track)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(self._read(track))
+        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        task = asyncio.get_running_loop().create_task(self._read(track, mid or "?"))
         self._readers.add(task)
         task.add_done_callback(self._readers.discard)
 
-    async def _read(self, track: MediaStreamTrack) -> None:
+    async def _read(self, track: MediaStreamTrack, mid: str) -> None:
         try:
             while True:
                 frame = await track.recv()
+                self.frames_by_mid[mid] = self.frames_by_mid.get(mid, 0) + 1
                 if isinstance(frame, VideoFrame):
                     self.video_sizes.append((frame.width, frame.height))
                     self.video_times.append(time.monotonic())

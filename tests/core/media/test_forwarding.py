@@ -167,3 +167,34 @@ async def test_two_sources_on_one_subscriber(engine: MediaEngine) -> None:
     assert subscriber.stats()["video"].packets > packets
     for c in (*pubs, client):
         await c.close()
+
+
+async def test_two_sources_attached_before_the_first_offer(engine: MediaEngine) -> None:
+    pubs = [ClientPublisher(), ClientPublisher()]
+    first = await publish(engine, pubs[0])
+    second = await publish(engine, pubs[1])
+    for publisher in (first, second):
+        await asyncio.wait_for(publisher.media_flowing.wait(), 10)
+    client = ClientSubscriber()
+    subscriber = engine.subscriber(name="room")
+    subscriber.attach(first)
+    subscriber.attach(second)
+    with DecodeErrors() as errors:
+        await subscriber.accept_answer(await client.answer(await subscriber.create_offer()))
+        mids = subscriber.mids_of(first) + subscriber.mids_of(second)
+        assert len(mids) == 4
+        await client.wait_frames("video", 60, within=20)
+        await client.wait_frames("audio", 50, within=20)
+        # Every mid of both sources decodes, not just twice as many frames of one.
+        for _ in range(100):
+            if all(client.frames_by_mid.get(mid, 0) >= 10 for mid in mids):
+                break
+            await asyncio.sleep(0.1)
+    assert {mid: client.frames_by_mid.get(mid, 0) >= 10 for mid in mids} == dict.fromkeys(
+        mids, True
+    ), client.frames_by_mid
+    assert errors.count == 0
+    sent = subscriber.stats()["video"]
+    assert sent.packets > 0
+    for c in (*pubs, client):
+        await c.close()
