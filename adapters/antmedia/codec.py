@@ -735,7 +735,7 @@ _SERVER: dict[str, type[Message]] = {
 def _object(text: str | bytes) -> dict[str, Any]:
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedJson("the frame is not JSON") from exc
     if not isinstance(obj, dict):
         raise MalformedJson("the frame is not a JSON object")

@@ -554,7 +554,7 @@ def decode_rest_query(text: str | bytes) -> RestQuery:
         return RestQuery()
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedJson(f"the body is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedJson("the body is not a JSON object")
@@ -581,7 +581,7 @@ def decode_pull_query(text: str | bytes) -> PullQuery:
         return PullQuery()
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedJson(f"the body is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedJson("the body is not a JSON object")
@@ -627,7 +627,7 @@ _SERVER: dict[str, type[Message]] = {
 def _envelope(text: str | bytes) -> tuple[str, list[Any]]:
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedJson(f"the frame is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedJson("the frame is not a JSON object")

@@ -263,7 +263,7 @@ def decode(text: str | bytes) -> Frame:
     """Parse one wire frame."""
     try:
         obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CodecError(f"not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise CodecError("a frame must be a JSON object")

@@ -342,7 +342,7 @@ class Problem:
     def parse(cls, data: bytes | str) -> Problem:
         try:
             body = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CodecError("not a JSON problem document") from exc
         if not isinstance(body, dict) or not isinstance(body.get("status"), int):
             raise CodecError("a problem document is an object with an integer status")

@@ -25,6 +25,9 @@ from core.media.types import LocalCandidate
 log = structlog.get_logger(__name__)
 
 
+MAX_MEDIA_SECTIONS = 64
+
+
 def parse_sdp(text: str, kind: str) -> aiortc_sdp.SessionDescription:
     """Parse a session description, or raise :class:`BadSdp`."""
     if not isinstance(text, str) or "v=0" not in text or "\nm=" not in text.replace("\r", ""):
@@ -35,6 +38,14 @@ def parse_sdp(text: str, kind: str) -> aiortc_sdp.SessionDescription:
         raise BadSdp(f"the {kind} cannot be parsed: {exc}") from exc
     if not description.media:
         raise BadSdp(f"the {kind} has no media section")
+    if len(description.media) > MAX_MEDIA_SECTIONS:
+        raise BadSdp(f"the {kind} has more than {MAX_MEDIA_SECTIONS} media sections")
+    mids = [media.rtp.muxId for media in description.media]
+    if len(set(mids)) != len(mids):
+        raise BadSdp(f"the {kind} gives two media sections the same mid")
+    for group in description.group:
+        if group.semantic == "BUNDLE" and not set(group.items) <= set(mids):
+            raise BadSdp(f"the {kind} bundles a media section it does not have")
     for media in description.media:
         if media.kind in ("audio", "video") and (media.ice is None or media.dtls is None):
             raise BadSdp(f"the {kind} lacks ICE or DTLS parameters")
@@ -135,7 +146,10 @@ class Endpoint:
         description = parse_sdp(sdp, "offer")
         self._check_offer(description)
         await self._set_remote(sdp, "offer")
-        answer = await self._pc.createAnswer()
+        try:
+            answer = await self._pc.createAnswer()
+        except (AttributeError, ValueError) as exc:  # an offer aiortc took but cannot answer
+            raise BadSdp(f"the offer cannot be answered: {exc}") from exc
         await self._set_local(answer)
         return self._pc.localDescription.sdp
 
