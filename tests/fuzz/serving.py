@@ -86,6 +86,7 @@ async def serve(
     limits: dict[str, Any] | None = None,
     sections: dict[str, dict[str, Any]] | None = None,
     shutdown_timeout: float = 5.0,
+    access_log: bool = False,
 ) -> AsyncIterator[Served]:
     """A gateway with every installed dialect on an ephemeral loopback port."""
     with tempfile.TemporaryDirectory(prefix="switchboard-") as state_dir:
@@ -98,7 +99,7 @@ async def serve(
         raw = RawConfig(
             data={
                 "listeners": [{"host": "127.0.0.1", "port": 0}],
-                "log": {"access_log": False, "level": "warning"},
+                "log": {"access_log": access_log, "level": "warning"},
                 "media": {"host_addresses": ["127.0.0.1"]},
                 "limits": limits or {},
                 "gateway": {"shutdown_timeout": shutdown_timeout},
