@@ -2,52 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page
 
 from tests.adapters.antmedia.conftest import Running
+from tests.e2e.harness import STEP_MS, antmedia_page
+from tests.e2e.harness import antmedia_decoding as wait_decoding
+from tests.e2e.harness import antmedia_event as wait_event
 
 pytestmark = pytest.mark.timeout(90)
 
-STEP_MS = 30_000  # the longest any single wait may take
-
 
 async def open_page(browser: BrowserContext, base: str, gateway: Running, **opts: Any) -> Page:
-    page = await browser.new_page()
-    await page.goto(f"{base}/pages/antmedia.html")
-    url = gateway.ws_url(query="")
-    await page.evaluate("opts => window.start(opts)", {"url": url, **opts})
-    return page
-
-
-async def wait_event(page: Page, name: str, stream_id: str | None = None) -> dict[str, Any]:
-    """The first callback or error ``name`` (for ``stream_id`` when given)."""
-    js = """([name, sid]) => window.events.find(e => e.name === name &&
-        (sid === null || (e.obj && e.obj.streamId === sid)))"""
-    handle = await page.wait_for_function(js, arg=[name, stream_id], timeout=STEP_MS)
-    event: dict[str, Any] = await handle.json_value()
-    return event
-
-
-async def wait_decoding(page: Page, count: int) -> list[dict[str, Any]]:
-    """Inbound video of the page once ``count`` tracks have decoded frames with a size."""
-    js = """async (count) => {
-        const videos = await window.inboundVideo();
-        const good = videos.filter(v => v.framesDecoded > 0 && v.width > 0);
-        return good.length >= count ? videos : null;
-    }"""
-    deadline = asyncio.get_running_loop().time() + STEP_MS / 1000
-    while True:
-        videos = await page.evaluate(js, count)
-        if videos is not None:
-            return list(videos)
-        if asyncio.get_running_loop().time() > deadline:
-            last = await page.evaluate("window.inboundVideo()")
-            raise AssertionError(f"{count} decoding video tracks expected, got {last}")
-        await asyncio.sleep(0.25)
+    return await antmedia_page(browser, base, gateway.ws_url(query=""), **opts)
 
 
 async def test_publish_then_play_in_another_page(

@@ -6,7 +6,6 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,11 @@ from adapters.flashphoner.settings import FlashphonerSettings, RestHookApp  # no
 from tests.adapters.flashphoner.conftest import Gateway, start_gateway, stop_gateway  # noqa: E402
 from tests.adapters.flashphoner.test_hooks import Backend, backend  # noqa: E402, F401
 from tests.e2e.flashphoner.pages_server import FLASHPHONER_SDK, serve_pages  # noqa: E402
-from tests.e2e.harness import chromium, missing_prerequisites  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    chromium,
+    flashphoner_decoding,
+    missing_prerequisites,
+)
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -40,17 +43,6 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     await stop_gateway(gw)
 
 
-async def wait_decoded(page: Any, key: str, frames: int, within: float = 20) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        stats: dict[str, Any] = await page.evaluate("(k) => inboundVideo(k)", key)
-        if stats["framesDecoded"] >= frames and stats["frameWidth"] > 0:
-            return stats
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"only {stats} after {within} s")
-        await asyncio.sleep(0.25)
-
-
 async def test_publish_play_missing_and_stops(gateway: Gateway) -> None:
     async with serve_pages() as base, chromium() as browser:
         publisher = await browser.new_page()
@@ -67,7 +59,7 @@ async def test_publish_play_missing_and_stops(gateway: Gateway) -> None:
 
         playing = await player.evaluate("() => play('play', 'e2e-cam')")
         assert playing["status"] == "PLAYING"
-        stats = await wait_decoded(player, "play", 20)
+        stats = await flashphoner_decoding(player, "play", 20)
         assert (stats["frameWidth"], stats["frameHeight"]) == (320, 240)
         print(f"\nplayer decoded {stats}")
 
