@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    configure_logging(level="warning")
     samples = asyncio.run(soak(args.cycles, args.every))
     if args.json:
         print(json.dumps(samples, indent=2))
