@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import psutil
 
+from gateway.logging import configure_logging
 from tests.adapters.whip.clients import (
     accept,
     loopback_pc,
