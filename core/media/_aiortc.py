@@ -15,6 +15,9 @@ What is touched, and why:
   negotiated send parameters, receive a subscriber's feedback, rewrite sender reports.
 * ``RTCDtlsTransport._tx_srtp`` and ``Connection._nominated``: protect and write packets
   without going through three coroutines per packet.
+* ``pylibsrtp.Session._srtp`` / ``_cdata`` / ``_buffer`` and ``pylibsrtp._binding.lib``:
+  forwarded packets are written into the session's buffer and protected there by
+  ``srtp_protect``, as ``Session.protect`` does, without its two copies and its checks.
 * ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: the negotiated codecs.
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
 * ``RTCRtpTransceiver._bundled``: put every transceiver of a BUNDLE group on the group's
@@ -23,6 +26,7 @@ What is touched, and why:
 
 from __future__ import annotations
 
+import struct
 import types
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -40,6 +44,10 @@ from aiortc.rtcrtpparameters import (
 )
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
+from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
+from pylibsrtp import Error as SrtpError
+from pylibsrtp._binding import ffi as _srtp_ffi
+from pylibsrtp._binding import lib as _srtp_lib
 
 #: (owner, attribute) pairs this module relies on; checked by the internals test.
 PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
@@ -70,9 +78,17 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCIceTransport", "_connection"),
     ("aiortc.RTCIceTransport", "_recv"),
     ("aiortc.RTCIceGatherer", "_connection"),
+    ("pylibsrtp.Session", "_srtp"),
+    ("pylibsrtp.Session", "_cdata"),
+    ("pylibsrtp.Session", "_buffer"),
+    ("pylibsrtp._binding.lib", "srtp_protect"),
 )
 
 _RECV_MARK = "_switchboard_tapped"
+
+#: Bytes 1 to 11 of an RTP header: marker and payload type, sequence number, timestamp, SSRC.
+_PATCH = struct.Struct("!BHLL")
+_srtp_protect = _srtp_lib.srtp_protect
 
 
 def default_host_addresses() -> list[str]:
@@ -176,24 +192,75 @@ def sender_ssrcs(sender: RTCRtpSender) -> tuple[int, int]:
 
 
 class Wire:
-    """Writes RTP and RTCP to a DTLS transport: SRTP protect, then UDP sendto, no coroutine."""
+    """Writes RTP and RTCP to a DTLS transport: SRTP protect, then UDP sendto, no coroutine.
 
-    __slots__ = ("_addr", "_dtls", "_nominated", "_pair", "_sendto")
+    :meth:`send_patched` is the forwarding path: the packet is copied once into the SRTP
+    session's own buffer, its header fields are written in place, libsrtp protects it there
+    and the UDP transport sends a view of it. No bytes object is made per packet.
+    """
+
+    __slots__ = (
+        "_addr",
+        "_buffer",
+        "_capacity",
+        "_cdata",
+        "_dtls",
+        "_length",
+        "_nominated",
+        "_pair",
+        "_sendto",
+        "_session",
+        "_srtp",
+        "_view",
+    )
 
     def __init__(self, dtls: RTCDtlsTransport) -> None:
         self._dtls = dtls
         self._nominated: dict[int, Any] = dtls.transport._connection._nominated
         self._pair: Any = None
-        self._sendto: Callable[[bytes, Any], None] | None = None
+        self._sendto: Callable[[Any, Any], None] | None = None
         self._addr: Any = None
+        self._srtp: Session | None = None
+        self._session: Any = None
+        self._cdata: Any = None
+        self._buffer: Any = None
+        self._view = memoryview(b"")
+        self._capacity = 0
+        self._length = _srtp_ffi.new("int *")
+
+    def send_patched(
+        self, template: bytes, second_byte: int, seq: int, timestamp: int, ssrc: int
+    ) -> None:
+        """Send ``template`` (a whole RTP packet) with bytes 1 to 11 of its header replaced."""
+        srtp = self._dtls._tx_srtp
+        pair = self._nominated.get(1)
+        if srtp is not self._srtp or pair is not self._pair:
+            if pair is None or srtp is None:
+                return
+            self._use(pair, srtp)
+        size = len(template)
+        if size > self._capacity:
+            packet = bytearray(template)
+            _PATCH.pack_into(packet, 1, second_byte, seq, timestamp, ssrc)
+            self._sendto(srtp.protect(bytes(packet)), self._addr)  # type: ignore[misc]
+            return
+        buffer = self._buffer
+        buffer[0:size] = template
+        _PATCH.pack_into(buffer, 1, second_byte, seq, timestamp, ssrc)
+        length = self._length
+        length[0] = size
+        status = _srtp_protect(self._session, self._cdata, length)
+        if status:
+            raise SrtpError(f"srtp_protect failed with status {status}")
+        self._sendto(self._view[: length[0]], self._addr)  # type: ignore[misc]
 
     def send_rtp(self, data: bytes) -> None:
         srtp = self._dtls._tx_srtp
         pair = self._nominated.get(1)
         if pair is None or srtp is None:
             return
-        if pair is not self._pair:
-            self._use(pair)
+        if srtp is not self._srtp or pair is not self._pair:
+            self._use(pair, srtp)
         self._sendto(srtp.protect(data), self._addr)  # type: ignore[misc]
 
     def send_rtcp(self, data: bytes) -> None:
@@ -201,14 +268,22 @@ class Wire:
         pair = self._nominated.get(1)
         if pair is None or srtp is None:
             return
-        if pair is not self._pair:
-            self._use(pair)
+        if srtp is not self._srtp or pair is not self._pair:
+            self._use(pair, srtp)
         self._sendto(srtp.protect_rtcp(data), self._addr)  # type: ignore[misc]
 
-    def _use(self, pair: Any) -> None:
+    def _use(self, pair: Any, srtp: Session) -> None:
         self._pair = pair
         self._sendto = pair.protocol.transport.sendto
         self._addr = pair.remote_addr
+        if srtp is not self._srtp:
+            self._srtp = srtp
+            self._session = srtp._srtp[0]
+            self._cdata = srtp._cdata
+            self._buffer = srtp._buffer
+            self._view = memoryview(srtp._buffer)
+            # Room for the longest trailer libsrtp may append, as Session.protect leaves.
+            self._capacity = len(self._view) - SRTP_MAX_TRAILER_LEN
 
 
 def tap_receiver(
@@ -266,27 +341,30 @@ def tap_sender(
     on_rtcp: Callable[[AnyRtcpPacket], None],
     sender_info: Callable[[], RtcpSenderInfo | None],
 ) -> None:
-    """Take a subscriber-side sender: learn its parameters, its feedback, fix its reports."""
-    original_send = sender.send
-    original_rtcp = sender._handle_rtcp_packet
+    """Take a subscriber-side sender: learn its parameters, its feedback, fix its reports.
 
-    started = False
+    The subscriber's reports go to ``on_rtcp`` only: aiortc's own handling of them feeds its
+    round-trip and remote statistics, which nothing reads, at a cost per report. The sender's
+    reports are written straight to the wire, without aiortc's coroutines per packet.
+    """
+    original_send = sender.send
+    wire: Wire | None = None
 
     async def send(parameters: RTCRtpSendParameters) -> None:
         # aiortc calls send() again on every renegotiation; only the first one counts.
-        nonlocal started
+        nonlocal wire
         await original_send(parameters)
-        if not started:
-            started = True
-            on_parameters(parameters, Wire(sender.transport))
+        if wire is None:
+            wire = Wire(sender.transport)
+            on_parameters(parameters, wire)
 
     async def handle_rtcp_packet(packet: AnyRtcpPacket) -> None:
         on_rtcp(packet)
-        if packet.__class__.__name__ in ("RtcpRrPacket", "RtcpSrPacket"):
-            await original_rtcp(packet)
 
     async def send_rtcp(packets: list[AnyRtcpPacket]) -> None:
-        out: list[AnyRtcpPacket] = []
+        if wire is None or sender.transport.state != "connected":
+            return
+        out = b""
         for packet in packets:
             if isinstance(packet, RtcpSrPacket):
                 info = sender_info()
@@ -294,11 +372,8 @@ def tap_sender(
                     # Nothing forwarded yet: an SR with zero times would mislead the peer.
                     return
                 packet = RtcpSrPacket(ssrc=packet.ssrc, sender_info=info)
-            out.append(packet)
-        try:
-            await sender.transport._send_rtp(b"".join(bytes(p) for p in out))
-        except ConnectionError:
-            pass
+            out += bytes(packet)
+        wire.send_rtcp(out)
 
     sender.send = send  # type: ignore[method-assign]
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
@@ -353,6 +428,8 @@ async def missing_members() -> list[str]:
             "aiortc.RTCDtlsTransport": dtls,
             "aiortc.RTCIceTransport": ice,
             "aiortc.RTCIceGatherer": ice.iceGatherer,
+            "pylibsrtp.Session": Session(),
+            "pylibsrtp._binding.lib": _srtp_lib,
         }
         return [
             f"{owner}.{name}"

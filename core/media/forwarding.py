@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from core.media._aiortc import Wire
 
 _HEADER = struct.Struct("!BBHLL")
+#: A header whose bytes 1 to 11 (marker, payload type, sequence, timestamp, SSRC) are
+#: written per subscriber; with and without the header-extension bit.
+_FIRST_BYTE = b"\x80" + bytes(11)
+_FIRST_BYTE_EXT = b"\x90" + bytes(11)
 _ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 _AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 _MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -216,9 +220,10 @@ class Ingress:
         for sink in self.sinks:
             sink.on_rtp(self.info, packet)
         if self.consumers:
-            extensions: dict[tuple[object, ...], bytes] = {}
+            # One serialised packet per distinct extension layout, patched per subscriber.
+            templates: dict[bytes, bytes] = {}
             for egress in self.consumers:
-                egress.forward(packet, keyframe, extensions, now)
+                egress.forward(packet, keyframe, templates, now)
 
     def on_rtcp(self, packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpSrPacket) and packet.ssrc == self.media_ssrc:
@@ -376,7 +381,7 @@ class Egress:
         self.rtx_ssrc = 0
         self.payload_type = 0
         self.rtx_payload_type: int | None = None
-        self._ext_key: tuple[object, ...] = ()
+        self._ext_key = b""
         self._mid_element = b""
         self._abs_id = 0
         self._level_id = 0
@@ -422,7 +427,8 @@ class Egress:
                 self._abs_id = ext.id
             elif ext.uri == _AUDIO_LEVEL:
                 self._level_id = ext.id
-        self._ext_key = (self._mid_element, self._abs_id, self._level_id)
+        # Bytes, whose hash is cached: looked up once per forwarded packet.
+        self._ext_key = self._mid_element + bytes((255, self._abs_id, self._level_id))
         seq, ts = (int.from_bytes(x, "big") for x in (_random(2), _random(4)))
         self.last_seq = None
         self._seq_offset = seq & 0x7FFF
@@ -443,48 +449,47 @@ class Egress:
         if burst is None:
             self.source.request_keyframe()
             return
-        extensions: dict[tuple[object, ...], bytes] = {}
         now = time.monotonic()
         for i, packet in enumerate(burst):
-            self.forward(packet, i == 0, extensions, now)
-            extensions.clear()
+            self.forward(packet, i == 0, {}, now)
 
     def forward(
         self,
         packet: RtpPacket,
         keyframe: bool,
-        extensions: dict[tuple[object, ...], bytes],
+        templates: dict[bytes, bytes],
         now: float,
     ) -> None:
+        """Send one packet; ``templates`` holds this packet serialised, by extension layout."""
         if not self.active:
             if not self.enabled or self.wire is None:
                 return
             if self.source.is_video and not keyframe:
                 return
             self._start(packet)
-        ext = extensions.get(self._ext_key)
-        if ext is None:
-            ext = extensions[self._ext_key] = self._extension_block(packet)
-        payload = packet.payload
+        template = templates.get(self._ext_key)
+        if template is None:
+            template = templates[self._ext_key] = self._serialise(packet)
         seq = (packet.sequence_number + self._seq_offset) & 0xFFFF
         ts = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
-        header = _HEADER.pack(
-            0x90 if ext else 0x80,
-            (packet.marker << 7) | self.payload_type,
-            seq,
-            ts,
-            self.ssrc,
+        marker = packet.marker
+        self.wire.send_patched(  # type: ignore[union-attr]
+            template, (marker << 7) | self.payload_type, seq, ts, self.ssrc
         )
-        self.wire.send_rtp(header + ext + payload)  # type: ignore[union-attr]
         # Only move forward: a retransmitted older packet does not rewind the counters.
         if 0 < ((seq - self.last_seq) & 0xFFFF) < 0x8000:  # type: ignore[operator]
             self.last_seq = seq
             self.last_ts = ts
             self._last_sent_at = now
         self.packets += 1
-        self.bytes += len(payload)
-        if packet.marker:
+        self.bytes += len(packet.payload)
+        if marker:
             self.frames += 1
+
+    def _serialise(self, packet: RtpPacket) -> bytes:
+        """The packet with this subscriber's extension block; bytes 1 to 11 are patched later."""
+        ext = self._extension_block(packet)
+        return (_FIRST_BYTE_EXT if ext else _FIRST_BYTE) + ext + packet.payload
 
     def _start(self, packet: RtpPacket) -> None:
         if self.last_seq is None:
