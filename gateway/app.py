@@ -84,6 +84,7 @@ def media_config(settings: Settings) -> MediaConfig:
             for s in settings.media.ice_servers
         ),
         host_addresses=tuple(settings.media.host_addresses),
+        publisher_silence_timeout=settings.media.publisher_silence_timeout,
     )
 
 

@@ -130,6 +130,7 @@ class MediaSettings(_Section):
 
     ice_servers: list[IceServerSettings] = Field(default_factory=list)
     host_addresses: list[str] = Field(default_factory=list)
+    publisher_silence_timeout: Annotated[float, Field(ge=0)] = 1.5
 
 
 class LimitsSettings(_Section):

@@ -32,3 +32,7 @@ class MediaConfig:
     cached_keyframe_max_age: float = 1.0
     #: Minimum interval between two REMB messages sent to a publisher.
     remb_interval: float = 1.0
+    #: A publisher whose media has flowed and then sends no RTP packet at all for this long
+    #: (seconds) is lost: its endpoint closes with reason "lost", long before ICE consent
+    #: (about 30 s) would notice a client that vanished. 0 disables the check.
+    publisher_silence_timeout: float = 1.5

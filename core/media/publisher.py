@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 
 from aiortc import RTCRtpTransceiver
@@ -95,7 +96,7 @@ class Publisher(Endpoint):
             cache_size=self._config.packet_cache_size,
             cached_keyframe_max_age=self._config.cached_keyframe_max_age,
             remb_interval=self._config.remb_interval,
-            on_first_packet=self.media_flowing.set,
+            on_first_packet=self._on_first_packet,
         )
         ingress.sinks = list(self._sinks)
         _aiortc.tap_receiver(
@@ -108,6 +109,24 @@ class Publisher(Endpoint):
         self._ingress[info.mid] = ingress
         self.tracks.append(info)
         self._log.info("track_published", kind=info.kind, mid=info.mid, codec=codec.mimeType)
+
+    def _on_first_packet(self) -> None:
+        if not self.media_flowing.is_set():
+            self.media_flowing.set()
+            if self._config.publisher_silence_timeout > 0:
+                self._spawn(self._watch_silence(self._config.publisher_silence_timeout))
+
+    async def _watch_silence(self, limit: float) -> None:
+        """Close as "lost" once no track has received a packet for ``limit`` seconds."""
+        step = min(0.25, limit / 4)
+        while not self._closing:
+            await asyncio.sleep(step)
+            last = max((i.last_arrival for i in self._ingress.values()), default=0.0)
+            silent = time.monotonic() - last
+            if last and silent >= limit:
+                self._log.info("publisher_silent", silent_s=round(silent, 2))
+                await self._close("lost")
+                return
 
     # -- used by subscribers --------------------------------------------------------------
 
