@@ -194,7 +194,9 @@ class RtmSession:
         self._spawn_terminate(Cause.MAX_DURATION_REACHED)
 
     def _core_event(self, event: events.Event) -> None:
-        if isinstance(event, events.StreamEnded) and event.reason.startswith("publisher_"):
+        if isinstance(event, events.StreamEnded) and event.reason == "publisher_lost":
+            self._spawn_terminate(Cause.NO_PACKET_RECEIVED)  # the media plane's silence check
+        elif isinstance(event, events.StreamEnded) and event.reason.startswith("publisher_"):
             self._spawn_terminate(Cause.PEERCONN_FAILED)
         elif isinstance(event, events.SubscriptionEnded) and self.role == "supervisor":
             if event.reason == "stream_ended":

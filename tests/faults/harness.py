@@ -241,3 +241,16 @@ async def play_everywhere(gateway: Gateway, name: str, rtm_session: str) -> Play
     await asyncio.wait_for(whep.enough.wait(), 20)
     await peer.wait_frames("video", 5, within=20)
     return players
+
+
+async def metrics(http: aiohttp.ClientSession, gateway: Gateway) -> dict[str, float]:
+    """The gateway's unlabelled gauges (``switchboard_*``), summed over their labels."""
+    async with http.get(f"{gateway.url}/metrics") as resp:
+        text = await resp.text()
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("switchboard_") and " " in line:
+            name, value = line.rsplit(" ", 1)
+            name = name.split("{", 1)[0]
+            values[name] = values.get(name, 0.0) + float(value)
+    return values
