@@ -44,7 +44,7 @@ async def test_a_vanished_player_is_freed_within_the_consent_timeout(tmp_path: P
             sockets = await wait_until(
                 lambda: subscribers(1), within=5, what="the WebSocket players freed"
             )
-            print(f"player killed -> Ant Media and Flashphoner subscriptions freed: {sockets:.2f} s")
+            print(f"player killed -> WebSocket subscriptions freed: {sockets:.2f} s")
             freed = await wait_until(
                 lambda: subscribers(0), within=CONSENT_BOUND, step=0.2, what="WHEP freed"
             )
