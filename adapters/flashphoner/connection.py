@@ -60,6 +60,7 @@ INFO = {
     "no_codecs": "No common codecs",
     "restricted": RESTRICTED,
     "keep_alive": "Terminated by keep-alive",
+    "shutdown": "Server shutdown",
 }
 
 
@@ -585,6 +586,12 @@ class FlashphonerConnection:
         else:  # not yet a core object (a hook or the core call is pending)
             self._set_status(ms, status, info)
 
+    def fail_open(self, info: str) -> None:
+        """Tell a final ``FAILED`` with ``info`` for every stream not finished yet (the
+        gateway stops: the core may still be closing them when the socket goes)."""
+        for ms in tuple(self.media.values()):
+            self._set_status(ms, "FAILED", info)
+
     # -- core events ----------------------------------------------------------------------
 
     def _find(self, predicate: Callable[[MediaSession], bool]) -> MediaSession | None:
@@ -597,7 +604,7 @@ class FlashphonerConnection:
             )
             if ms is None:
                 return
-            status, info = ms.ending or _ended_words(event.reason, published=True)
+            status, info = ms.ending or self._ended_words(event.reason, published=True)
             self.tasks.spawn(self._finish_publication(ms, status, info), name="unpublish")
         elif isinstance(event, events.SubscriptionEnded):
             ms = self._find(
@@ -605,8 +612,15 @@ class FlashphonerConnection:
             )
             if ms is None:
                 return
-            status, info = ms.ending or _ended_words(event.reason, published=False)
+            status, info = ms.ending or self._ended_words(event.reason, published=False)
             self._set_status(ms, status, info)
+
+    def _ended_words(self, reason: str, *, published: bool) -> tuple[str, str]:
+        if self.dialect.stopping:
+            # Another dialect's publisher may end first while the gateway stops: the
+            # players here still hear why.
+            return "FAILED", INFO["shutdown"]
+        return _ended_words(reason, published=published)
 
     async def _finish_publication(self, ms: MediaSession, status: str, info: str) -> None:
         if ms.recorder is not None:

@@ -53,6 +53,9 @@ class FlashphonerDialect:
         self.republisher = Republisher(self)
         self._tasks = TaskOwner("flashphoner")
         self._stopping = False
+        self._writers: dict[
+            web.WebSocketResponse, tuple[asyncio.Queue[str | int | None], asyncio.Task[None]]
+        ] = {}
 
     # -- Dialect contract -----------------------------------------------------------------
 
@@ -67,20 +70,35 @@ class FlashphonerDialect:
         directory = Path(self.settings.recording_directory)
         await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
 
+    @property
+    def stopping(self) -> bool:
+        """The gateway is shutting down (every stream that ends now ends for that reason)."""
+        return self._stopping
+
     async def stop(self, *, graceful: bool) -> None:
-        """End every stream (players hear STOPPED, publishers UNPUBLISHED), then close."""
+        """End every stream (publishers and players hear FAILED with the info "Server
+        shutdown", as WCS says when it stops), then close the sockets with 1001."""
         self._stopping = True
         await self.republisher.close()
         connections = tuple(self.connections.values())
         if graceful:
             for conn in connections:
                 for ms in tuple(conn.media.values()):
-                    status = "UNPUBLISHED" if ms.published else "STOPPED"
                     with contextlib.suppress(Exception):
-                        await conn.end(ms, status, INFO["session_disconnect"], reason="shutdown")
+                        await conn.end(ms, "FAILED", INFO["shutdown"], reason="shutdown")
+                conn.fail_open(INFO["shutdown"])
+        # Through each socket's writer, so that what is queued (the FAILED above) goes first.
+        writers = []
         for ws in tuple(self._sockets):
-            with contextlib.suppress(Exception):
-                await ws.close(code=1001, message=b"server shutdown")
+            queue, writer = self._writers.get(ws, (None, None))
+            if queue is None or writer is None or writer.done():
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1001, message=b"server shutdown")
+            else:
+                queue.put_nowait(GOING_AWAY)
+                writers.append(writer)
+        if writers:
+            await asyncio.wait(writers, timeout=2.0)
         await asyncio.gather(*(c.close("shutdown") for c in connections), return_exceptions=True)
         await self._tasks.cancel_all()
         await self.hooks.close()
@@ -122,7 +140,7 @@ class FlashphonerDialect:
             await ws.close(code=1008, message=b"limit reached")
             return ws
         self._sockets.add(ws)
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        queue: asyncio.Queue[str | int | None] = asyncio.Queue()
         peer = request.transport.get_extra_info("peername") if request.transport else None
         sock = request.transport.get_extra_info("sockname") if request.transport else None
         conn = FlashphonerConnection(
@@ -133,6 +151,7 @@ class FlashphonerDialect:
             close=lambda: queue.put_nowait(None),
         )
         writer = asyncio.create_task(_write(ws, queue), name=f"flashphoner-writer:{conn.id}")
+        self._writers[ws] = (queue, writer)
         try:
             async for frame in ws:
                 if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -169,7 +188,7 @@ class FlashphonerDialect:
         self,
         conn: FlashphonerConnection,
         ws: web.WebSocketResponse,
-        queue: asyncio.Queue[str | None],
+        queue: asyncio.Queue[str | int | None],
         writer: asyncio.Task[None],
     ) -> None:
         try:
@@ -179,20 +198,30 @@ class FlashphonerDialect:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(writer, timeout=2.0)
             self._sockets.discard(ws)
+            self._writers.pop(ws, None)
             await ws.close()
 
 
-async def _write(ws: web.WebSocketResponse, queue: asyncio.Queue[str | None]) -> None:
-    """The socket's only writer; ``None`` closes the socket."""
+async def _write(ws: web.WebSocketResponse, queue: asyncio.Queue[str | int | None]) -> None:
+    """The socket's only writer; ``None`` closes the socket, a number closes it with that
+    close code."""
     while True:
         text = await queue.get()
         if text is None:
+            break
+        if isinstance(text, int):
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.close(code=text, message=b"server shutdown")
             break
         try:
             await ws.send_str(text)
         except (ConnectionError, RuntimeError):
             break
     await ws.close()
+
+
+#: Queued last on a socket when the gateway stops: close with 1001 (going away).
+GOING_AWAY = 1001
 
 
 def _limit_failure(exc: LimitReached) -> codec.Fail:
