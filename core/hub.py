@@ -13,7 +13,7 @@ from core import events
 from core.directory import InMemoryDirectory, StreamDirectory, StreamResolver
 from core.errors import LimitReached, RoomNotFound, StreamNotFound
 from core.names import DEFAULT_NAMESPACE, StreamKey
-from core.room import Room
+from core.room import LocalRooms, Room, RoomDirectory
 from core.session import Session
 from core.stream import Stream, StreamState
 from core.tasks import TaskOwner
@@ -53,6 +53,8 @@ class Hub:
         self.tasks = TaskOwner("hub")
         #: Serves streams published on other nodes (set by a cluster); ``None`` alone.
         self.resolver: StreamResolver | None = None
+        #: Shares room membership with other nodes (replaced by a cluster).
+        self.room_directory: RoomDirectory = LocalRooms()
         self.sessions: dict[str, Session] = {}
         self.streams_by_key: dict[StreamKey, Stream] = {}
         self.rooms: dict[StreamKey, Room] = {}
@@ -119,11 +121,13 @@ class Hub:
             if not create:
                 raise RoomNotFound(f"room {key.name!r} does not exist")
             room = self.rooms[key] = Room(self, key)
+            self.room_directory.room_opened(room)
         return room
 
     def drop_room(self, room: Room) -> None:
         if self.rooms.get(room.key) is room:
             del self.rooms[room.key]
+            self.room_directory.room_closed(room)
 
     def _route_to_rooms(self, event: events.Event) -> None:
         if isinstance(event, events.StreamLive):
@@ -132,11 +136,17 @@ class Hub:
                 member = room.member_for(event.key)
                 if member is not None and stream is not None:
                     room.stream_went_live(member, stream)
+                remote = room.remote_member_for(event.key)
+                if remote is not None:
+                    room.remote_stream_live(remote)
         elif isinstance(event, events.StreamEnded) and event.was_live:
             for room in tuple(self.rooms.values()):
                 member = room.member_for(event.key)
                 if member is not None:
                     room.stream_ended(member, event.key)
+                remote = room.remote_member_for(event.key)
+                if remote is not None:
+                    room.remote_stream_ended(remote)
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -4,8 +4,10 @@
 :class:`~gateway.cluster.directory.RedisDirectory`, installs the
 :class:`~gateway.cluster.relay.RelayManager` as the hub's stream resolver, serves the internal
 relay endpoint on its own listener (``[cluster] listen``, never on the public listeners), and
-runs the heartbeat that keeps the node alive in Redis and reaps dead nodes. Nothing here
-knows a dialect: a relay is an ordinary core publication, so a player of any dialect is served.
+runs the heartbeat that keeps the node alive in Redis and reaps dead nodes. It also installs
+:class:`~gateway.cluster.rooms.RedisRooms` as the hub's room directory, so that conference
+rooms span nodes. Nothing here knows a dialect: a relay is an ordinary core publication, so a
+player of any dialect is served.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from aiohttp import web
 
 from core.directory import StreamDirectory
 from core.hub import Hub
+from core.room import RoomDirectory
 from gateway.cluster.directory import RedisDirectory
 from gateway.cluster.relay import RELAY_PATH, RelayManager, RelayOrigin
+from gateway.cluster.rooms import RedisRooms
 from gateway.cluster.settings import ClusterSettings
+from gateway.metrics import METRICS, Metrics
 
 log = structlog.stdlib.get_logger("gateway.cluster")
 
@@ -36,7 +41,7 @@ def _split(listen: str) -> tuple[str, int]:
 class Cluster:
     """This node's membership of the cluster."""
 
-    def __init__(self, settings: ClusterSettings, hub: Hub) -> None:
+    def __init__(self, settings: ClusterSettings, hub: Hub, metrics: Metrics | None = None) -> None:
         assert settings.redis_url is not None and settings.secret is not None
         self.settings = settings
         self.hub = hub
@@ -46,14 +51,37 @@ class Cluster:
             node_id=hub.node_id,
             node_ttl=settings.node_ttl,
         )
+
+        def count(direction: str) -> Callable[[int], None]:
+            def counted(n: int) -> None:
+                if metrics is not None:
+                    metrics.set_cluster_relays(n, direction=direction)
+
+            return counted
+
         self.relays = RelayManager(
-            hub, self.directory, secret=settings.secret, timeout=settings.relay_timeout
+            hub,
+            self.directory,
+            secret=settings.secret,
+            timeout=settings.relay_timeout,
+            counted=count("in"),
         )
-        self.origin = RelayOrigin(hub, secret=settings.secret, timeout=settings.relay_timeout)
+        self.origin = RelayOrigin(
+            hub, secret=settings.secret, timeout=settings.relay_timeout, counted=count("out")
+        )
+        self.rooms = RedisRooms(
+            self.directory.redis,
+            prefix=settings.key_prefix,
+            node_id=hub.node_id,
+            alive=self.directory.alive,
+            changed=self.relays.rooms_changed,
+        )
         self.directory.on_node_dead(self.relays.node_dead)
+        self.directory.on_node_dead(self.rooms.node_dead)
         self._runner: web.AppRunner | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._previous: StreamDirectory | None = None
+        self._previous_rooms: RoomDirectory | None = None
         self.url = ""
 
     async def start(self) -> None:
@@ -72,6 +100,8 @@ class Cluster:
         await self.directory.heartbeat()
         self._previous, self.hub.directory = self.hub.directory, self.directory
         self.hub.resolver = self.relays
+        await self.rooms.start()
+        self._previous_rooms, self.hub.room_directory = self.hub.room_directory, self.rooms
         self._heartbeat = asyncio.create_task(self._beat(), name="cluster-heartbeat")
         log.info("cluster_joined", node=self.hub.node_id, url=self.url)
 
@@ -95,6 +125,9 @@ class Cluster:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
+        if self._previous_rooms is not None:
+            self.hub.room_directory = self._previous_rooms
+        await self.rooms.close()
         self.hub.resolver = None
         await self.relays.close()
         await self.origin.close()
@@ -115,7 +148,7 @@ def cluster_context(
         if not settings.enabled:
             yield
             return
-        cluster = Cluster(settings, hub())
+        cluster = Cluster(settings, hub(), app.get(METRICS))
         await cluster.start()
         try:
             yield

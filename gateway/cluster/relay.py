@@ -12,7 +12,10 @@ The WebSocket stays open for the relay's life and is its liveness: the origin cl
 its stream ends, and when the origin process dies its kernel resets the connection at once; the
 edge also ends the relays of a node whose heartbeat expired. Ending the relay publication tells
 the players in their own dialect (the core's ``StreamEnded`` / ``SubscriptionEnded``). The
-relay also ends when its last local player leaves.
+relay also ends when its last local player leaves, unless a room open here holds it (a member
+on another node publishes it: the relay stays while the room has members here).
+
+Both sides report their count of relays to the ``counted`` callback (the metrics).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -101,11 +105,20 @@ class RelayManager:
     """The edge side: a :class:`core.directory.StreamResolver` the hub asks for streams that
     live on other nodes."""
 
-    def __init__(self, hub: Hub, directory: RedisDirectory, *, secret: str, timeout: float) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        directory: RedisDirectory,
+        *,
+        secret: str,
+        timeout: float,
+        counted: Callable[[int], None] | None = None,
+    ) -> None:
         self.hub = hub
         self.directory = directory
         self.timeout = timeout
         self._secret = secret
+        self._counted = counted or (lambda n: None)
         self.relays: dict[StreamKey, Relay] = {}
         self._opening: dict[StreamKey, asyncio.Future[Stream | None]] = {}
         self._tasks = TaskOwner("cluster-relays")
@@ -177,6 +190,7 @@ class RelayManager:
         relay = Relay(key, origin, session, publication, socket)
         self.relays[key] = relay
         self.opened += 1
+        self._counted(len(self.relays))
         self._tasks.spawn(self._watch(relay), name=f"relay:{key}")
         self._tasks.spawn(self._linger(relay), name=f"relay-linger:{key}")
         log.info("relay_opened", stream=str(key), origin=origin)
@@ -191,18 +205,29 @@ class RelayManager:
 
     async def _linger(self, relay: Relay) -> None:
         await asyncio.sleep(LINGER + self.timeout)
-        if not relay.stream.subscriptions:
+        if self._idle(relay):
             await self.close_relay(relay, "no_players")
+
+    def _idle(self, relay: Relay) -> bool:
+        """No player here, and no room here with the relayed stream's member."""
+        if relay.stream.subscriptions:
+            return False
+        return not any(r.remote_member_for(relay.key) for r in self.hub.rooms.values())
+
+    def rooms_changed(self) -> None:
+        """A room closed here or lost a member on another node: end relays no one needs."""
+        for relay in [r for r in self.relays.values() if self._idle(r)]:
+            self._tasks.spawn(self._close_if_idle(relay), name=f"relay-idle:{relay.key}")
 
     def _on_event(self, event: events.Event) -> None:
         if isinstance(event, events.SubscriberLeft):
             relay = self.relays.get(event.key)
-            if relay is not None and not relay.stream.subscriptions:
+            if relay is not None and self._idle(relay):
                 self._tasks.spawn(self._close_if_idle(relay), name=f"relay-idle:{event.key}")
 
     async def _close_if_idle(self, relay: Relay) -> None:
         await asyncio.sleep(LINGER)
-        if not relay.stream.subscriptions:
+        if self._idle(relay):
             await self.close_relay(relay, "no_players")
 
     def node_dead(self, node_id: str) -> None:
@@ -213,6 +238,7 @@ class RelayManager:
         if self.relays.get(relay.key) is not relay:
             return
         del self.relays[relay.key]
+        self._counted(len(self.relays))
         await _close_quietly(relay.socket)
         await relay.session.close(reason)
         log.info("relay_closed", stream=str(relay.key), origin=relay.origin, reason=reason)
@@ -254,10 +280,18 @@ async def _close_quietly(socket: aiohttp.ClientWebSocketResponse | None) -> None
 class RelayOrigin:
     """The origin side: answers an edge's offer with a subscription to a local stream."""
 
-    def __init__(self, hub: Hub, *, secret: str, timeout: float) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        secret: str,
+        timeout: float,
+        counted: Callable[[int], None] | None = None,
+    ) -> None:
         self.hub = hub
         self.timeout = timeout
         self._secret = secret
+        self._counted = counted or (lambda n: None)
         self._tasks = TaskOwner("cluster-origin")
         self.serving = 0
 
@@ -290,7 +324,7 @@ class RelayOrigin:
                 ended.set()
 
         session.on_event(on_event)
-        self.serving += 1
+        serving = False
         try:
             try:
                 async with asyncio.timeout(self.timeout):
@@ -310,6 +344,9 @@ class RelayOrigin:
                 await ws.send_str(error.encode())
                 return
             await ws.send_str(RelayMessage("answer", sdp=answer).encode())
+            serving = True
+            self.serving += 1
+            self._counted(self.serving)
             log.info("relay_serving", stream=str(key), edge=peer)
             reader = asyncio.ensure_future(_drain(ws))
             stop = asyncio.ensure_future(ended.wait())
@@ -319,7 +356,9 @@ class RelayOrigin:
                 reader.cancel()
                 stop.cancel()
         finally:
-            self.serving -= 1
+            if serving:
+                self.serving -= 1
+                self._counted(self.serving)
             with contextlib.suppress(Exception):
                 await ws.close()
             await session.close("relay_closed")
