@@ -1,0 +1,100 @@
+"""The vendors' SDKs in headless Chromium against a cluster of two gateway processes.
+
+A real ``redis-server`` and two ``python -m gateway serve`` nodes on 127.0.0.1 whose media
+planes gather on every interface (Chromium offers no loopback candidates). The Ant Media SDK
+publishes on node A; the Flashphoner WebSDK plays the stream on node B, which relays it from
+A; the frames are decoded in the player's own ``getStats()``. Then the publisher stops and the
+player on B is told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext
+
+from tests.e2e.flashphoner.pages_server import FLASHPHONER_SDK
+from tests.e2e.harness import antmedia_event, antmedia_page, flashphoner_decoding, until
+from tests.gateway.cluster.conftest import free_port, redis_url
+from tests.gateway.cluster.test_cluster import Node, node_config, wait_ready
+from tests.gateway.conftest import ROOT, clean_env
+
+__all__ = ["redis_url"]  # the fixture, used by name
+
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.skipif(not FLASHPHONER_SDK.exists(), reason="the WebSDK is not installed"),
+]
+
+
+async def start_node(name: str, redis: str, tmp: Path) -> Node:
+    port = free_port()
+    config = node_config(name, port, redis, tmp / f"state-{name}")
+    config = config.replace('host_addresses = ["127.0.0.1"]', "host_addresses = []")
+    path = tmp / f"{name}.toml"
+    path.write_text(config)
+    log = tmp / f"{name}.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway", "serve", "--config", str(path),
+            "--disable", "rtm", "--disable", "whip",
+            cwd=ROOT, env=clean_env(), stdout=out, stderr=out,
+        )  # fmt: skip
+    return Node(name, f"http://127.0.0.1:{port}", proc, log)
+
+
+@pytest.fixture
+async def two_nodes(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
+    a = await start_node("a", redis_url, tmp_path)
+    b = await start_node("b", redis_url, tmp_path)
+    try:
+        await asyncio.gather(wait_ready(a), wait_ready(b))
+        yield a, b
+    finally:
+        for node in (a, b):
+            if node.proc.returncode is None:
+                node.proc.send_signal(signal.SIGTERM)
+        for node in (a, b):
+            try:
+                await asyncio.wait_for(node.proc.wait(), 10)
+            except TimeoutError:
+                node.proc.kill()
+                await node.proc.wait()
+
+
+def ws(node: Node, path: str) -> str:
+    return node.url.replace("http", "ws", 1) + path
+
+
+async def test_antmedia_sdk_publish_on_a_flashphoner_sdk_play_on_b(
+    browser: BrowserContext, pages_base: str, two_nodes: tuple[Node, Node]
+) -> None:
+    a, b = two_nodes
+    publisher = await antmedia_page(browser, pages_base, ws(a, "/WebRTCAppEE/websocket"))
+    await publisher.evaluate("(s) => window.adaptor.publish(s)", "cluster-cam")
+    await antmedia_event(publisher, "publish_started", "cluster-cam")
+
+    player = await browser.new_page()
+    await player.goto(f"{pages_base}/flashphoner/pages/flashphoner.html")
+    assert await player.evaluate("(u) => connect(u)", ws(b, "/")) == "ESTABLISHED"
+    playing = await player.evaluate("(s) => play('play', s)", "cluster-cam")
+    assert playing["status"] == "PLAYING", playing
+    video = await flashphoner_decoding(player, "play", frames=10)
+    print(f"\nantmedia on A -> flashphoner on B: {video}")
+    assert video["framesDecoded"] >= 10
+    assert (video["frameWidth"], video["frameHeight"]) == (640, 480)
+    assert "relay_opened" in b.log.read_text()
+
+    await publisher.evaluate("window.adaptor.stop('cluster-cam')")
+    await antmedia_event(publisher, "publish_finished", "cluster-cam")
+    ended = await until(
+        player,
+        """() => window.events.find(e => e.kind === 'stream:play' &&
+            ['STOPPED', 'FAILED'].includes(e.name))""",
+    )
+    assert ended["name"] == "STOPPED", ended
