@@ -19,7 +19,13 @@ import pytest
 from playwright.async_api import BrowserContext
 
 from tests.e2e.flashphoner.pages_server import FLASHPHONER_SDK
-from tests.e2e.harness import antmedia_event, antmedia_page, flashphoner_decoding, until
+from tests.e2e.harness import (
+    antmedia_decoding,
+    antmedia_event,
+    antmedia_page,
+    flashphoner_decoding,
+    until,
+)
 from tests.gateway.cluster.conftest import free_port, redis_url
 from tests.gateway.cluster.test_cluster import Node, node_config, wait_ready
 from tests.gateway.conftest import ROOT, clean_env
@@ -98,3 +104,35 @@ async def test_antmedia_sdk_publish_on_a_flashphoner_sdk_play_on_b(
             ['STOPPED', 'FAILED'].includes(e.name))""",
     )
     assert ended["name"] == "STOPPED", ended
+
+
+async def test_antmedia_sdk_conference_with_members_on_two_nodes(
+    browser: BrowserContext, pages_base: str, two_nodes: tuple[Node, Node]
+) -> None:
+    room = "cluster-room"
+    pages = {}
+    for member, node in (("ann", two_nodes[0]), ("ben", two_nodes[1])):
+        page = await antmedia_page(browser, pages_base, ws(node, "/WebRTCAppEE/websocket"))
+        pages[member] = page
+        await page.evaluate("([room, id]) => window.adaptor.joinRoom(room, id)", [room, member])
+        await antmedia_event(page, "joinedTheRoom")
+        await page.evaluate(
+            "([room, id]) => window.adaptor.publish(id, undefined, '', '', id, room, '')",
+            [room, member],
+        )
+        await antmedia_event(page, "publish_started", member)
+    for member, page in pages.items():
+        other = "ben" if member == "ann" else "ann"
+        await antmedia_event(page, "streamJoined", other)
+        await page.evaluate(
+            "([room, id]) => window.adaptor.play(room, '', room, ['!' + id])", [room, member]
+        )
+    for member, page in pages.items():
+        (video,) = await antmedia_decoding(page, 1)
+        print(f"\n{member} plays the room across nodes: {video}")
+        assert (video["width"], video["height"]) == (640, 480), (member, video)
+
+    await pages["ben"].evaluate("window.adaptor.leaveFromRoom('cluster-room', 'ben')")
+    await antmedia_event(pages["ben"], "leavedFromRoom")
+    left = await antmedia_event(pages["ann"], "streamLeaved", "ben")
+    assert left["obj"]["room"] == room

@@ -12,11 +12,13 @@ import asyncio
 import re
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from adapters.antmedia import codec
 from tests.adapters.antmedia.clients import Client
@@ -132,3 +134,37 @@ async def test_room_members_on_two_nodes_see_and_play_each_other(pair: tuple[Nod
         await alice.close()
         if bob is not None:
             await bob.close()
+
+
+async def test_members_of_a_dead_node_are_announced_gone(
+    pair: tuple[Node, Node], redis_url: str
+) -> None:
+    a, b = pair
+    alice = await join_and_publish(a, "alice")
+    bob = await Client.connect(ws_url(b))
+    try:
+        await bob.send(codec.JoinRoom("room1", stream_id="bob"))
+        await bob.expect(codec.JoinedTheRoom, within=10)
+        await bob.expect(codec.StreamJoined, lambda m: m.stream_id == "alice", within=15)
+
+        killed = time.monotonic()
+        a.proc.send_signal(signal.SIGKILL)
+        left = await bob.expect(codec.StreamLeaved, lambda m: m.stream_id == "alice", within=5)
+        assert left.room == "room1"
+        told = time.monotonic() - killed
+        assert told < 5, told
+
+        # Once A's heartbeat has expired, B's reaper drops alice from the shared room too.
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        try:
+            for _ in range(100):
+                members = await redis.hgetall('switchboard:room:["default","room1"]')
+                if list(members) == ["bob"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert list(members) == ["bob"]
+        finally:
+            await redis.aclose()
+    finally:
+        await alice.close()
+        await bob.close()
