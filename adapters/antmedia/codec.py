@@ -14,9 +14,12 @@ written, as the SDK does with ``token``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+
+from adapters import wire
+from adapters.wire import anything, boolean, integer, key, string, string_list
 
 # -- decode errors -----------------------------------------------------------------------------
 
@@ -56,41 +59,13 @@ class WrongType(DecodeError):
         self.field = wire_name
 
 
-# -- field declarations ------------------------------------------------------------------------
-
-Checker = Callable[[Any], Any]  # returns the Python value, raises TypeError when it does not fit
-
-
-def _str(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    raise TypeError
-
-
-def _bool(v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    if v in ("true", "false"):  # older apps send strings
-        return bool(v == "true")
-    raise TypeError
+# -- field types -------------------------------------------------------------------------------
 
 
 def _int(v: Any) -> int:
-    if isinstance(v, bool):
-        raise TypeError
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
     if isinstance(v, str) and v.strip().lstrip("-").isdigit():  # the vendor docs quote labels
         return int(v)
-    raise TypeError
-
-
-def _number(v: Any) -> int | float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise TypeError
-    return v
+    return integer(v)
 
 
 def _int_or_str(v: Any) -> int | str:
@@ -99,43 +74,10 @@ def _int_or_str(v: Any) -> int | str:
     return _int(v)
 
 
-def _str_list(v: Any) -> tuple[str, ...]:
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
-        return tuple(v)
-    raise TypeError
-
-
 def _str_map(v: Any) -> Mapping[str, str]:
     if isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
         return dict(v)
     raise TypeError
-
-
-def _any(v: Any) -> Any:
-    return v
-
-
-def _wire(
-    name: str,
-    check: Checker,
-    *,
-    required: bool = False,
-    default: Any = None,
-    keep_null: bool = False,
-) -> Any:
-    """A dataclass field read from and written to the JSON key ``name``."""
-    meta = {"wire": name, "check": check, "required": required, "keep_null": keep_null}
-    if required:
-        return field(metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-def _unwire(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_unwire(v) for v in value]
-    if hasattr(value, "to_wire"):
-        return value.to_wire()
-    return value
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -149,7 +91,7 @@ class Message:
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {"command": self.command}
-        out.update(_fields_to_wire(self))
+        out.update(wire.to_object(self))
         return out
 
     @classmethod
@@ -161,39 +103,14 @@ M = TypeVar("M", bound="Message")
 P = TypeVar("P")
 
 
-def _fields_to_wire(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        wire = f.metadata.get("wire")
-        if wire is None:
-            continue
-        value = getattr(obj, f.name)
-        if value is None and not f.metadata["keep_null"]:
-            continue
-        if isinstance(value, Mapping):
-            out[wire] = dict(value)
-        else:
-            out[wire] = _unwire(value)
-    return out
-
-
 def _fields_from_wire(cls: type[P], obj: Mapping[str, Any], *, command: str | None) -> P:
-    stream_id = obj.get("streamId") if isinstance(obj.get("streamId"), str) else None
-    kwargs: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        wire = f.metadata.get("wire")
-        if wire is None:
-            continue
-        raw = obj.get(wire)
-        if raw is None:
-            if f.metadata["required"]:
-                raise MissingField(wire, command=command, stream_id=stream_id)
-            continue
-        try:
-            kwargs[f.name] = f.metadata["check"](raw)
-        except (TypeError, ValueError) as exc:
-            raise WrongType(wire, command=command, stream_id=stream_id) from exc
-    return cls(**kwargs)
+    try:
+        return wire.from_object(cls, obj)
+    except wire.FieldError as exc:
+        sid = obj.get("streamId")
+        stream_id = sid if isinstance(sid, str) else None
+        error = MissingField if isinstance(exc, wire.MissingField) else WrongType
+        raise error(exc.field, command=command, stream_id=stream_id) from exc.__cause__
 
 
 # -- client → server ---------------------------------------------------------------------------
@@ -202,32 +119,32 @@ def _fields_from_wire(cls: type[P], obj: Mapping[str, Any], *, command: str | No
 @dataclass(frozen=True)
 class Publish(Message):
     command: ClassVar[str] = "publish"
-    stream_id: str = _wire("streamId", _str, required=True)
-    token: str | None = _wire("token", _str)
-    subscriber_id: str | None = _wire("subscriberId", _str)
-    subscriber_code: str | None = _wire("subscriberCode", _str)
-    stream_name: str | None = _wire("streamName", _str)
-    main_track: str | None = _wire("mainTrack", _str)
-    video: bool | None = _wire("video", _bool)
-    audio: bool | None = _wire("audio", _bool)
-    meta_data: str | None = _wire("metaData", _str)
-    role: str | None = _wire("role", _str)
+    stream_id: str = key("streamId", string, required=True)
+    token: str | None = key("token", string)
+    subscriber_id: str | None = key("subscriberId", string)
+    subscriber_code: str | None = key("subscriberCode", string)
+    stream_name: str | None = key("streamName", string)
+    main_track: str | None = key("mainTrack", string)
+    video: bool | None = key("video", boolean)
+    audio: bool | None = key("audio", boolean)
+    meta_data: str | None = key("metaData", string)
+    role: str | None = key("role", string)
 
 
 @dataclass(frozen=True)
 class Play(Message):
     command: ClassVar[str] = "play"
-    stream_id: str = _wire("streamId", _str, required=True)
-    token: str | None = _wire("token", _str)
-    room: str | None = _wire("room", _str)
-    track_list: tuple[str, ...] | None = _wire("trackList", _str_list)
-    subscriber_id: str | None = _wire("subscriberId", _str)
-    subscriber_code: str | None = _wire("subscriberCode", _str)
-    subscriber_name: str | None = _wire("subscriberName", _str)
-    viewer_info: str | None = _wire("viewerInfo", _str)
-    role: str | None = _wire("role", _str)
-    user_publish_id: str | None = _wire("userPublishId", _str)
-    disable_tracks_by_default: bool | None = _wire("disableTracksByDefault", _bool)
+    stream_id: str = key("streamId", string, required=True)
+    token: str | None = key("token", string)
+    room: str | None = key("room", string)
+    track_list: tuple[str, ...] | None = key("trackList", string_list)
+    subscriber_id: str | None = key("subscriberId", string)
+    subscriber_code: str | None = key("subscriberCode", string)
+    subscriber_name: str | None = key("subscriberName", string)
+    viewer_info: str | None = key("viewerInfo", string)
+    role: str | None = key("role", string)
+    user_publish_id: str | None = key("userPublishId", string)
+    disable_tracks_by_default: bool | None = key("disableTracksByDefault", boolean)
 
 
 @dataclass(frozen=True)
@@ -235,10 +152,10 @@ class TakeConfiguration(Message):
     """An SDP, in both directions; ``id_mapping`` (mid → track stream id) only from servers."""
 
     command: ClassVar[str] = "takeConfiguration"
-    stream_id: str = _wire("streamId", _str, required=True)
-    type: str = _wire("type", _str, required=True)
-    sdp: str = _wire("sdp", _str, required=True)
-    id_mapping: Mapping[str, str] | None = _wire("idMapping", _str_map)
+    stream_id: str = key("streamId", string, required=True)
+    type: str = key("type", string, required=True)
+    sdp: str = key("sdp", string, required=True)
+    id_mapping: Mapping[str, str] | None = key("idMapping", _str_map)
 
 
 @dataclass(frozen=True)
@@ -246,10 +163,10 @@ class TakeCandidate(Message):
     """One trickled ICE candidate, in both directions. ``label`` is the m-line index."""
 
     command: ClassVar[str] = "takeCandidate"
-    stream_id: str = _wire("streamId", _str, required=True)
-    candidate: str = _wire("candidate", _str, required=True)
-    label: int | None = _wire("label", _int)
-    id: str | None = _wire("id", _str)
+    stream_id: str = key("streamId", string, required=True)
+    candidate: str = key("candidate", string, required=True)
+    label: int | None = key("label", _int)
+    id: str | None = key("id", string)
 
 
 @dataclass(frozen=True)
@@ -257,7 +174,7 @@ class Stop(Message):
     """Client: stop publishing or playing; server (P2P): close that peer connection."""
 
     command: ClassVar[str] = "stop"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -273,65 +190,65 @@ class GetIceServerConfig(Message):
 @dataclass(frozen=True)
 class JoinRoom(Message):
     command: ClassVar[str] = "joinRoom"
-    room: str = _wire("room", _str, required=True)
-    main_track: str | None = _wire("mainTrack", _str)
-    stream_id: str | None = _wire("streamId", _str)
-    mode: str | None = _wire("mode", _str)
-    stream_name: str | None = _wire("streamName", _str)
-    role: str | None = _wire("role", _str)
-    metadata: str | None = _wire("metadata", _str)
+    room: str = key("room", string, required=True)
+    main_track: str | None = key("mainTrack", string)
+    stream_id: str | None = key("streamId", string)
+    mode: str | None = key("mode", string)
+    stream_name: str | None = key("streamName", string)
+    role: str | None = key("role", string)
+    metadata: str | None = key("metadata", string)
 
 
 @dataclass(frozen=True)
 class LeaveFromRoom(Message):
     command: ClassVar[str] = "leaveFromRoom"
-    room: str = _wire("room", _str, required=True)
-    main_track: str | None = _wire("mainTrack", _str)
-    stream_id: str | None = _wire("streamId", _str)
+    room: str = key("room", string, required=True)
+    main_track: str | None = key("mainTrack", string)
+    stream_id: str | None = key("streamId", string)
 
 
 @dataclass(frozen=True)
 class GetRoomInfo(Message):
     command: ClassVar[str] = "getRoomInfo"
-    room: str = _wire("room", _str, required=True)
-    stream_id: str | None = _wire("streamId", _str)
+    room: str = key("room", string, required=True)
+    stream_id: str | None = key("streamId", string)
 
 
 @dataclass(frozen=True)
 class GetStreamInfo(Message):
     command: ClassVar[str] = "getStreamInfo"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class GetTrackList(Message):
     command: ClassVar[str] = "getTrackList"
-    stream_id: str = _wire("streamId", _str, required=True)
-    token: str | None = _wire("token", _str)
+    stream_id: str = key("streamId", string, required=True)
+    token: str | None = key("token", string)
 
 
 @dataclass(frozen=True)
 class EnableTrack(Message):
     command: ClassVar[str] = "enableTrack"
-    stream_id: str = _wire("streamId", _str, required=True)
-    track_id: str = _wire("trackId", _str, required=True)
-    enabled: bool = _wire("enabled", _bool, required=True)
+    stream_id: str = key("streamId", string, required=True)
+    track_id: str = key("trackId", string, required=True)
+    enabled: bool = key("enabled", boolean, required=True)
 
 
 @dataclass(frozen=True)
 class ToggleVideo(Message):
     command: ClassVar[str] = "toggleVideo"
-    stream_id: str = _wire("streamId", _str, required=True)
-    track_id: str | None = _wire("trackId", _str)
-    enabled: bool = _wire("enabled", _bool, default=True)
+    stream_id: str = key("streamId", string, required=True)
+    track_id: str | None = key("trackId", string)
+    enabled: bool = key("enabled", boolean, default=True)
 
 
 @dataclass(frozen=True)
 class ToggleAudio(Message):
     command: ClassVar[str] = "toggleAudio"
-    stream_id: str = _wire("streamId", _str, required=True)
-    track_id: str | None = _wire("trackId", _str)
-    enabled: bool = _wire("enabled", _bool, default=True)
+    stream_id: str = key("streamId", string, required=True)
+    track_id: str | None = key("trackId", string)
+    enabled: bool = key("enabled", boolean, default=True)
 
 
 @dataclass(frozen=True)
@@ -339,42 +256,42 @@ class Join(Message):
     """Peer to peer: pair with whoever joins the same ``stream_id``."""
 
     command: ClassVar[str] = "join"
-    stream_id: str = _wire("streamId", _str, required=True)
-    multi_peer: bool | None = _wire("multiPeer", _bool)
-    mode: str | None = _wire("mode", _str)
+    stream_id: str = key("streamId", string, required=True)
+    multi_peer: bool | None = key("multiPeer", boolean)
+    mode: str | None = key("mode", string)
 
 
 @dataclass(frozen=True)
 class Leave(Message):
     command: ClassVar[str] = "leave"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class PeerMessageCommand(Message):
     command: ClassVar[str] = "peerMessageCommand"
-    stream_id: str = _wire("streamId", _str, required=True)
-    definition: str | None = _wire("definition", _str)
-    data: Any = _wire("data", _any)  # noqa: RUF009 (a field specifier, not a default)
+    stream_id: str = key("streamId", string, required=True)
+    definition: str | None = key("definition", string)
+    data: Any = key("data", anything)
 
 
 @dataclass(frozen=True)
 class ForceStreamQuality(Message):
     command: ClassVar[str] = "forceStreamQuality"
-    stream_id: str = _wire("streamId", _str, required=True)
-    stream_height: int | str | None = _wire("streamHeight", _int_or_str)
+    stream_id: str = key("streamId", string, required=True)
+    stream_height: int | str | None = key("streamHeight", _int_or_str)
 
 
 @dataclass(frozen=True)
 class GetBroadcastObject(Message):
     command: ClassVar[str] = "getBroadcastObject"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class GetSubscriberCount(Message):
     command: ClassVar[str] = "getSubscriberCount"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -382,11 +299,11 @@ class Unsupported(Message):
     """A command of the vendor protocol that Switchboard reads but does not implement."""
 
     name: str = ""
-    stream_id: str | None = _wire("streamId", _str)
+    stream_id: str | None = key("streamId", string)
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {"command": self.name}
-        out.update(_fields_to_wire(self))
+        out.update(wire.to_object(self))
         return out
 
 
@@ -468,7 +385,7 @@ class Start(Message):
     """Publish (and P2P offerer): create the offer now."""
 
     command: ClassVar[str] = "start"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -480,14 +397,11 @@ class Pong(Message):
 class StreamInfo:
     """One quality of a stream, as ``streamInformation`` lists it."""
 
-    stream_width: int = _wire("streamWidth", _int, default=0)
-    stream_height: int = _wire("streamHeight", _int, default=0)
-    video_bitrate: int = _wire("videoBitrate", _int, default=0)
-    audio_bitrate: int = _wire("audioBitrate", _int, default=0)
-    video_codec: str | None = _wire("videoCodec", _str)
-
-    def to_wire(self) -> dict[str, Any]:
-        return _fields_to_wire(self)
+    stream_width: int = key("streamWidth", _int, default=0)
+    stream_height: int = key("streamHeight", _int, default=0)
+    video_bitrate: int = key("videoBitrate", _int, default=0)
+    audio_bitrate: int = key("audioBitrate", _int, default=0)
+    video_codec: str | None = key("videoCodec", string)
 
 
 def _stream_infos(v: Any) -> tuple[StreamInfo, ...]:
@@ -499,19 +413,16 @@ def _stream_infos(v: Any) -> tuple[StreamInfo, ...]:
 @dataclass(frozen=True)
 class StreamInformation(Message):
     command: ClassVar[str] = "streamInformation"
-    stream_id: str = _wire("streamId", _str, required=True)
-    stream_info: tuple[StreamInfo, ...] = _wire("streamInfo", _stream_infos, default=())
+    stream_id: str = key("streamId", string, required=True)
+    stream_info: tuple[StreamInfo, ...] = key("streamInfo", _stream_infos, default=())
 
 
 @dataclass(frozen=True)
 class RoomStream:
     """A member stream in ``joinedTheRoom`` / ``roomInformation`` ``streamList``."""
 
-    stream_id: str = _wire("streamId", _str, required=True)
-    stream_name: str | None = _wire("streamName", _str)
-
-    def to_wire(self) -> dict[str, Any]:
-        return _fields_to_wire(self)
+    stream_id: str = key("streamId", string, required=True)
+    stream_name: str | None = key("streamName", string)
 
 
 def _room_streams(v: Any) -> tuple[RoomStream, ...]:
@@ -523,30 +434,30 @@ def _room_streams(v: Any) -> tuple[RoomStream, ...]:
 @dataclass(frozen=True)
 class RoomInformation(Message):
     command: ClassVar[str] = "roomInformation"
-    room: str = _wire("room", _str, required=True)
-    streams: tuple[str, ...] = _wire("streams", _str_list, default=())
-    stream_list: tuple[RoomStream, ...] = _wire("streamList", _room_streams, default=())
+    room: str = key("room", string, required=True)
+    streams: tuple[str, ...] = key("streams", string_list, default=())
+    stream_list: tuple[RoomStream, ...] = key("streamList", _room_streams, default=())
 
 
 @dataclass(frozen=True)
 class TrackList(Message):
     command: ClassVar[str] = "trackList"
-    stream_id: str = _wire("streamId", _str, required=True)
-    track_list: tuple[str, ...] = _wire("trackList", _str_list, default=())
+    stream_id: str = key("streamId", string, required=True)
+    track_list: tuple[str, ...] = key("trackList", string_list, default=())
 
 
 @dataclass(frozen=True)
 class IceServerConfig(Message):
     command: ClassVar[str] = "iceServerConfig"
-    stun_server_uri: str = _wire("stunServerUri", _str, default="", keep_null=True)
-    turn_server_username: str = _wire("turnServerUsername", _str, default="", keep_null=True)
-    turn_server_credential: str = _wire("turnServerCredential", _str, default="", keep_null=True)
+    stun_server_uri: str = key("stunServerUri", string, default="", keep_null=True)
+    turn_server_username: str = key("turnServerUsername", string, default="", keep_null=True)
+    turn_server_credential: str = key("turnServerCredential", string, default="", keep_null=True)
 
 
 @dataclass(frozen=True)
 class ConnectWithNewId(Message):
     command: ClassVar[str] = "connectWithNewId"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -558,72 +469,72 @@ class Notification(Message):
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {"command": self.command, "definition": self.definition}
-        out.update(_fields_to_wire(self))
+        out.update(wire.to_object(self))
         return out
 
 
 @dataclass(frozen=True)
 class PublishStarted(Notification):
     definition: ClassVar[str] = "publish_started"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class PublishFinished(Notification):
     definition: ClassVar[str] = "publish_finished"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class PlayStarted(Notification):
     definition: ClassVar[str] = "play_started"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class PlayFinished(Notification):
     definition: ClassVar[str] = "play_finished"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
 class JoinedTheRoom(Notification):
     definition: ClassVar[str] = "joinedTheRoom"
-    stream_id: str = _wire("streamId", _str, required=True)
-    room: str | None = _wire("room", _str)
-    room_name: str | None = _wire("ATTR_ROOM_NAME", _str)
-    streams: tuple[str, ...] = _wire("streams", _str_list, default=())
-    stream_list: tuple[RoomStream, ...] = _wire("streamList", _room_streams, default=())
+    stream_id: str = key("streamId", string, required=True)
+    room: str | None = key("room", string)
+    room_name: str | None = key("ATTR_ROOM_NAME", string)
+    streams: tuple[str, ...] = key("streams", string_list, default=())
+    stream_list: tuple[RoomStream, ...] = key("streamList", _room_streams, default=())
 
 
 @dataclass(frozen=True)
 class LeavedFromRoom(Notification):
     definition: ClassVar[str] = "leavedFromRoom"
-    room: str | None = _wire("room", _str)
-    room_name: str | None = _wire("ATTR_ROOM_NAME", _str)
+    room: str | None = key("room", string)
+    room_name: str | None = key("ATTR_ROOM_NAME", string)
 
 
 @dataclass(frozen=True)
 class StreamJoined(Notification):
     definition: ClassVar[str] = "streamJoined"
-    stream_id: str = _wire("streamId", _str, required=True)
-    room: str | None = _wire("room", _str)
+    stream_id: str = key("streamId", string, required=True)
+    room: str | None = key("room", string)
 
 
 @dataclass(frozen=True)
 class StreamLeaved(Notification):
     definition: ClassVar[str] = "streamLeaved"
-    stream_id: str = _wire("streamId", _str, required=True)
-    room: str | None = _wire("room", _str)
+    stream_id: str = key("streamId", string, required=True)
+    room: str | None = key("room", string)
 
 
 @dataclass(frozen=True)
 class BitrateMeasurement(Notification):
     definition: ClassVar[str] = "bitrateMeasurement"
-    stream_id: str = _wire("streamId", _str, required=True)
-    target_bitrate: int = _wire("targetBitrate", _int, default=0)
-    video_bitrate: int = _wire("videoBitrate", _int, default=0)
-    audio_bitrate: int = _wire("audioBitrate", _int, default=0)
+    stream_id: str = key("streamId", string, required=True)
+    target_bitrate: int = key("targetBitrate", _int, default=0)
+    video_bitrate: int = key("videoBitrate", _int, default=0)
+    audio_bitrate: int = key("audioBitrate", _int, default=0)
 
 
 @dataclass(frozen=True)
@@ -636,7 +547,7 @@ class Joined(Notification):
     """Peer to peer: the join was accepted; the peer waits for the other one."""
 
     definition: ClassVar[str] = "joined"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -644,7 +555,7 @@ class Leaved(Notification):
     """Peer to peer: a peer left."""
 
     definition: ClassVar[str] = "leaved"
-    stream_id: str = _wire("streamId", _str, required=True)
+    stream_id: str = key("streamId", string, required=True)
 
 
 @dataclass(frozen=True)
@@ -652,15 +563,15 @@ class BroadcastObject(Notification):
     """``broadcast`` is a JSON *string* (apps ``JSON.parse`` it)."""
 
     definition: ClassVar[str] = "broadcastObject"
-    stream_id: str = _wire("streamId", _str, required=True)
-    broadcast: str = _wire("broadcast", _str, default="{}")
+    stream_id: str = key("streamId", string, required=True)
+    broadcast: str = key("broadcast", string, default="{}")
 
 
 @dataclass(frozen=True)
 class SubscriberCount(Notification):
     definition: ClassVar[str] = "subscriberCount"
-    stream_id: str = _wire("streamId", _str, required=True)
-    count: int = _wire("count", _int, default=0)
+    stream_id: str = key("streamId", string, required=True)
+    count: int = key("count", _int, default=0)
 
 
 @dataclass(frozen=True)
@@ -683,11 +594,11 @@ class Error(Message):
     """``{"command": "error", "definition": ...}``; ``definition`` is the vendor's error word."""
 
     command: ClassVar[str] = "error"
-    definition: str = _wire("definition", _str, required=True)
-    stream_id: str | None = _wire("streamId", _str)
-    room: str | None = _wire("room", _str)
-    error_code: str | None = _wire("error_code", _str)
-    message: str | None = _wire("message", _str)
+    definition: str = key("definition", string, required=True)
+    stream_id: str | None = key("streamId", string)
+    room: str | None = key("room", string)
+    error_code: str | None = key("error_code", string)
+    message: str | None = key("message", string)
 
 
 _NOTIFICATIONS: dict[str, type[Notification]] = {
@@ -734,12 +645,9 @@ _SERVER: dict[str, type[Message]] = {
 
 def _object(text: str | bytes) -> dict[str, Any]:
     try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedJson("the frame is not JSON") from exc
-    if not isinstance(obj, dict):
-        raise MalformedJson("the frame is not a JSON object")
-    return obj
+        return wire.parse_object(text)
+    except wire.NotAnObject as exc:
+        raise MalformedJson(f"the frame is {exc}") from exc.__cause__
 
 
 def _command(obj: Mapping[str, Any]) -> str:

@@ -20,9 +20,12 @@ echoes or ignores, and ``getUserData`` must echo the client's ``connection`` obj
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
+
+from adapters import wire
+from adapters.wire import anything, boolean, integer, json_object, key, string, string_list
 
 # -- decode errors -----------------------------------------------------------------------------
 
@@ -68,124 +71,20 @@ class WrongType(DecodeError):
         self.field = wire_name
 
 
-# -- field declarations ------------------------------------------------------------------------
-
-Checker = Callable[[Any], Any]  # returns the Python value, raises TypeError when it does not fit
-
-
-def _str(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    raise TypeError
-
-
-def _bool(v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    if v in ("true", "false"):
-        return bool(v == "true")
-    raise TypeError
-
-
-def _int(v: Any) -> int:
-    if isinstance(v, bool):
-        raise TypeError
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    raise TypeError
-
-
-def _str_list(v: Any) -> tuple[str, ...]:
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
-        return tuple(v)
-    raise TypeError
-
-
-def _object(v: Any) -> Mapping[str, Any]:
-    if isinstance(v, dict):
-        return dict(v)
-    raise TypeError
-
-
-def _any(v: Any) -> Any:
-    return v
-
-
-def _wire(
-    name: str,
-    check: Checker,
-    *,
-    required: bool = False,
-    default: Any = None,
-    keep_null: bool = False,
-) -> Any:
-    """A dataclass field read from and written to the JSON key ``name``."""
-    meta = {"wire": name, "check": check, "required": required, "keep_null": keep_null}
-    if required:
-        return field(metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-_EXTRA = {"extra": True}
-
-
-def _fields_to_wire(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(obj):
-        if f.metadata.get("extra"):
-            out.update(getattr(obj, f.name))
-            continue
-        wire = f.metadata.get("wire")
-        if wire is None:
-            continue
-        value = getattr(obj, f.name)
-        if value is None and not f.metadata["keep_null"]:
-            continue
-        if isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        out[wire] = value
-    return out
-
+# -- field reading ----------------------------------------------------------------------------
 
 P = TypeVar("P")
 
 
 def _fields_from_wire(cls: type[P], obj: Mapping[str, Any], *, message: str | None) -> P:
-    msid = obj.get("mediaSessionId")
-    media_session_id = msid if isinstance(msid, str) else None
-    kwargs: dict[str, Any] = {}
-    known: set[str] = set()
-    extra_name: str | None = None
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.metadata.get("extra"):
-            extra_name = f.name
-            continue
-        wire = f.metadata.get("wire")
-        if wire is None:
-            continue
-        known.add(wire)
-        if wire not in obj:
-            if f.metadata["required"]:
-                raise MissingField(wire, message=message, media_session_id=media_session_id)
-            continue
-        raw = obj[wire]
-        if raw is None:
-            if f.metadata["required"]:
-                raise MissingField(wire, message=message, media_session_id=media_session_id)
-            # A null the field would not write back stays verbatim in ``extra``.
-            known.discard(wire)
-            continue
-        try:
-            kwargs[f.name] = f.metadata["check"](raw)
-        except (TypeError, ValueError) as exc:
-            raise WrongType(wire, message=message, media_session_id=media_session_id) from exc
-    if extra_name is not None:
-        kwargs[extra_name] = {k: v for k, v in obj.items() if k not in known}
-    return cls(**kwargs)
+    try:
+        return wire.from_object(cls, obj)
+    except wire.FieldError as exc:
+        msid = obj.get("mediaSessionId")
+        error = MissingField if isinstance(exc, wire.MissingField) else WrongType
+        raise error(
+            exc.field, message=message, media_session_id=msid if isinstance(msid, str) else None
+        ) from exc.__cause__
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -198,7 +97,7 @@ class Message:
     name: ClassVar[str] = ""
 
     def data(self) -> list[Any]:
-        return [_fields_to_wire(self)]
+        return [wire.to_object(self)]
 
     def to_wire(self) -> dict[str, Any]:
         return {"message": self.name, "data": self.data()}
@@ -236,29 +135,29 @@ class Connection(Message):
     """The first frame after the socket opens; ``extra`` holds everything else the SDK sends."""
 
     name: ClassVar[str] = "connection"
-    app_key: str | None = _wire("appKey", _str)
-    media_providers: tuple[str, ...] | None = _wire("mediaProviders", _str_list)
-    auth_token: str | None = _wire("authToken", _str)
-    custom: Mapping[str, Any] | None = _wire("custom", _object)
-    keep_alive: bool | None = _wire("keepAlive", _bool)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    app_key: str | None = key("appKey", string)
+    media_providers: tuple[str, ...] | None = key("mediaProviders", string_list)
+    auth_token: str | None = key("authToken", string)
+    custom: Mapping[str, Any] | None = key("custom", json_object)
+    keep_alive: bool | None = key("keepAlive", boolean)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
 class StreamMessage(Message):
     """The stream object the SDK sends with ``publishStream``, ``playStream`` and the stops."""
 
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    stream_name: str = _wire("name", _str, required=True)
-    published: bool | None = _wire("published", _bool)
-    has_video: bool | None = _wire("hasVideo", _bool)
-    has_audio: bool | None = _wire("hasAudio", _bool)
-    status: str | None = _wire("status", _str)
-    record: bool | None = _wire("record", _bool)
-    media_provider: str | None = _wire("mediaProvider", _str)
-    sdp: str | None = _wire("sdp", _str)
-    custom: Mapping[str, Any] | None = _wire("custom", _object)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    stream_name: str = key("name", string, required=True)
+    published: bool | None = key("published", boolean)
+    has_video: bool | None = key("hasVideo", boolean)
+    has_audio: bool | None = key("hasAudio", boolean)
+    status: str | None = key("status", string)
+    record: bool | None = key("record", boolean)
+    media_provider: str | None = key("mediaProvider", string)
+    sdp: str | None = key("sdp", string)
+    custom: Mapping[str, Any] | None = key("custom", json_object)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,9 +185,9 @@ class AvailableStream(Message):
     """Client: is ``name`` published? (The answer is :class:`AvailableStreamStatus`.)"""
 
     name: ClassVar[str] = "availableStream"
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    stream_name: str = _wire("name", _str, required=True)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    stream_name: str = key("name", string, required=True)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,10 +195,10 @@ class SendStreamEvent(Message):
     """A publisher's mute/unmute or data event, relayed to its players."""
 
     name: ClassVar[str] = "sendStreamEvent"
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    type: str = _wire("type", _str, required=True)
-    payload: Any = _wire("payload", _any)  # noqa: RUF009
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    type: str = key("type", string, required=True)
+    payload: Any = key("payload", anything)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,9 +264,9 @@ class GetUserData(Message):
     """Session established: the client's ``connection`` object echoed with the server's fields."""
 
     name: ClassVar[str] = "getUserData"
-    auth_token: str | None = _wire("authToken", _str)
-    status: str | None = _wire("status", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    auth_token: str | None = key("authToken", string)
+    status: str | None = key("status", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -436,27 +335,27 @@ class StreamStatus(Message):
     """The stream object WCS sends in ``notifyStreamStatusEvent`` (and ``notifyVideoFormat``)."""
 
     name: ClassVar[str] = "notifyStreamStatusEvent"
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    stream_name: str | None = _wire("name", _str)
-    published: bool | None = _wire("published", _bool)
-    has_video: bool | None = _wire("hasVideo", _bool)
-    has_audio: bool | None = _wire("hasAudio", _bool)
-    status: str = _wire("status", _str, required=True)
-    audio_codec: str | None = _wire("audioCodec", _str)
-    video_codec: str | None = _wire("videoCodec", _str)
-    info: str | None = _wire("info", _str)
-    record: bool | None = _wire("record", _bool)
-    record_name: str | None = _wire("recordName", _str)
-    width: int | None = _wire("width", _int)
-    height: int | None = _wire("height", _int)
-    bitrate: int | None = _wire("bitrate", _int)
-    min_bitrate: int | None = _wire("minBitrate", _int)
-    max_bitrate: int | None = _wire("maxBitrate", _int)
-    quality: int | None = _wire("quality", _int)
-    create_date: int | None = _wire("createDate", _int)
-    stream_info: Mapping[str, Any] | None = _wire("streamInfo", _object)
-    media_provider: str | None = _wire("mediaProvider", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    stream_name: str | None = key("name", string)
+    published: bool | None = key("published", boolean)
+    has_video: bool | None = key("hasVideo", boolean)
+    has_audio: bool | None = key("hasAudio", boolean)
+    status: str = key("status", string, required=True)
+    audio_codec: str | None = key("audioCodec", string)
+    video_codec: str | None = key("videoCodec", string)
+    info: str | None = key("info", string)
+    record: bool | None = key("record", boolean)
+    record_name: str | None = key("recordName", string)
+    width: int | None = key("width", integer)
+    height: int | None = key("height", integer)
+    bitrate: int | None = key("bitrate", integer)
+    min_bitrate: int | None = key("minBitrate", integer)
+    max_bitrate: int | None = key("maxBitrate", integer)
+    quality: int | None = key("quality", integer)
+    create_date: int | None = key("createDate", integer)
+    stream_info: Mapping[str, Any] | None = key("streamInfo", json_object)
+    media_provider: str | None = key("mediaProvider", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -464,20 +363,20 @@ class NotifyVideoFormat(Message):
     """The publisher's picture size; must carry the stream's current ``status``."""
 
     name: ClassVar[str] = "notifyVideoFormat"
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    status: str = _wire("status", _str, required=True)
-    streamer_video_width: int | None = _wire("streamerVideoWidth", _int)
-    streamer_video_height: int | None = _wire("streamerVideoHeight", _int)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    status: str = key("status", string, required=True)
+    streamer_video_width: int | None = key("streamerVideoWidth", integer)
+    streamer_video_height: int | None = key("streamerVideoHeight", integer)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
 class NotifyStreamEvent(Message):
     name: ClassVar[str] = "notifyStreamEvent"
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    type: str = _wire("type", _str, required=True)
-    payload: Any = _wire("payload", _any)  # noqa: RUF009
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    type: str = key("type", string, required=True)
+    payload: Any = key("payload", anything)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -485,25 +384,25 @@ class AvailableStreamStatus(Message):
     """The answer to ``availableStream``: ``status`` is the *string* ``"true"``/``"false"``."""
 
     name: ClassVar[str] = "availableStream"
-    id: str = _wire("id", _str, required=True)
-    status: str = _wire("status", _str, required=True)
-    info: str | None = _wire("info", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    id: str = key("id", string, required=True)
+    status: str = key("status", string, required=True)
+    info: str | None = key("info", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
 class VideoRate(Message):
     """A stream's current video metrics."""
 
-    media_session_id: str = _wire("mediaSessionId", _str, required=True)
-    video_rate: int = _wire("videoRate", _int, default=0)
-    fps: int | None = _wire("fps", _int)
-    nack: int | None = _wire("nack", _int)
-    pli: int | None = _wire("pli", _int)
-    lost_packets: int | None = _wire("lostPackets", _int)
-    width: int | None = _wire("width", _int)
-    height: int | None = _wire("height", _int)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str = key("mediaSessionId", string, required=True)
+    video_rate: int = key("videoRate", integer, default=0)
+    fps: int | None = key("fps", integer)
+    nack: int | None = key("nack", integer)
+    pli: int | None = key("pli", integer)
+    lost_packets: int | None = key("lostPackets", integer)
+    width: int | None = key("width", integer)
+    height: int | None = key("height", integer)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -525,11 +424,11 @@ class Fail(Message):
     """An error not tied to a stream status (any ``fail`` makes the SDK's session ``WARN``)."""
 
     name: ClassVar[str] = "fail"
-    api_method: str | None = _wire("apiMethod", _str)
-    id: str | None = _wire("id", _str)
-    status: str | None = _wire("status", _str)
-    info: str | None = _wire("info", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    api_method: str | None = key("apiMethod", string)
+    id: str | None = key("id", string)
+    status: str | None = key("status", string)
+    info: str | None = key("info", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 # -- REST API bodies ---------------------------------------------------------------------------
@@ -540,12 +439,12 @@ class RestQuery(Message):
     """The JSON body of a ``/rest-api/stream/*`` or ``/rest-api/connection/*`` call; every
     field narrows what the call applies to."""
 
-    media_session_id: str | None = _wire("mediaSessionId", _str)
-    stream_name: str | None = _wire("name", _str)
-    published: bool | None = _wire("published", _bool)
-    app_key: str | None = _wire("appKey", _str)
-    session_id: str | None = _wire("sessionId", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    media_session_id: str | None = key("mediaSessionId", string)
+    stream_name: str | None = key("name", string)
+    published: bool | None = key("published", boolean)
+    app_key: str | None = key("appKey", string)
+    session_id: str | None = key("sessionId", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 def decode_rest_query(text: str | bytes) -> RestQuery:
@@ -553,11 +452,9 @@ def decode_rest_query(text: str | bytes) -> RestQuery:
     if not text or not text.strip():
         return RestQuery()
     try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedJson(f"the body is not JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise MalformedJson("the body is not a JSON object")
+        obj = wire.parse_object(text)
+    except wire.NotAnObject as exc:
+        raise MalformedJson(f"the body is {exc}") from exc.__cause__
     return _fields_from_wire(RestQuery, obj, message="rest")
 
 
@@ -566,13 +463,13 @@ class PullQuery(Message):
     """The JSON body of a ``/rest-api/pull/*`` call, and the republishing object it answers
     with (``status`` only in answers)."""
 
-    uri: str | None = _wire("uri", _str)
-    local_stream_name: str | None = _wire("localStreamName", _str)
-    remote_stream_name: str | None = _wire("remoteStreamName", _str)
-    local_media_session_id: str | None = _wire("localMediaSessionId", _str)
-    remote_media_session_id: str | None = _wire("remoteMediaSessionId", _str)
-    status: str | None = _wire("status", _str)
-    extra: dict[str, Any] = field(default_factory=dict, metadata=_EXTRA)
+    uri: str | None = key("uri", string)
+    local_stream_name: str | None = key("localStreamName", string)
+    remote_stream_name: str | None = key("remoteStreamName", string)
+    local_media_session_id: str | None = key("localMediaSessionId", string)
+    remote_media_session_id: str | None = key("remoteMediaSessionId", string)
+    status: str | None = key("status", string)
+    extra: dict[str, Any] = field(default_factory=dict, metadata=wire.EXTRA)
 
 
 def decode_pull_query(text: str | bytes) -> PullQuery:
@@ -580,11 +477,9 @@ def decode_pull_query(text: str | bytes) -> PullQuery:
     if not text or not text.strip():
         return PullQuery()
     try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedJson(f"the body is not JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise MalformedJson("the body is not a JSON object")
+        obj = wire.parse_object(text)
+    except wire.NotAnObject as exc:
+        raise MalformedJson(f"the body is {exc}") from exc.__cause__
     return _fields_from_wire(PullQuery, obj, message="pull")
 
 
@@ -626,11 +521,9 @@ _SERVER: dict[str, type[Message]] = {
 
 def _envelope(text: str | bytes) -> tuple[str, list[Any]]:
     try:
-        obj = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedJson(f"the frame is not JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise MalformedJson("the frame is not a JSON object")
+        obj = wire.parse_object(text)
+    except wire.NotAnObject as exc:
+        raise MalformedJson(f"the frame is {exc}") from exc.__cause__
     name = obj.get("message")
     if not isinstance(name, str) or not name:
         raise UnknownMessage("the frame has no message name")
@@ -675,9 +568,9 @@ def decode_server(text: str | bytes) -> Message:
 
 def encode_object(message: Message, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
     """The wire object of a one-object message (REST hook bodies, REST answers)."""
-    obj = _fields_to_wire(message)
-    for key in without:
-        obj.pop(key, None)
+    obj = wire.to_object(message)
+    for name in without:
+        obj.pop(name, None)
     return obj
 
 
