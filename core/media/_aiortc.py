@@ -20,6 +20,9 @@ What is touched, and why:
   ``srtp_protect``, as ``Session.protect`` does, without its two copies and its checks.
 * ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: the negotiated codecs.
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
+* ``Connection.connect`` (per instance) / ``_closing`` / ``_query_consent_task``: a peer
+  connection closed while ICE completes would otherwise keep its consent task (a sleeping
+  loop over no pairs) and the closed connection forever (see :func:`restrict_gathering`).
 * ``RTCRtpTransceiver._bundled``: put every transceiver of a BUNDLE group on the group's
   transport (see :func:`bundle_on_primary`).
 """
@@ -58,6 +61,8 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aioice.Connection", "_local_candidates_end"),
     ("aioice.Connection", "_components"),
     ("aioice.Connection", "_nominated"),
+    ("aioice.Connection", "_closing"),
+    ("aioice.Connection", "_query_consent_task"),
     ("aioice.CandidatePair", "protocol"),
     ("aioice.CandidatePair", "remote_addr"),
     ("aiortc.RTCRtpReceiver", "_handle_rtp_packet"),
@@ -122,7 +127,32 @@ def restrict_gathering(pc: RTCPeerConnection, addresses: Sequence[str]) -> None:
         connection.gather_candidates = types.MethodType(  # type: ignore[method-assign]
             gather_candidates, connection
         )
+        connection.connect = types.MethodType(  # type: ignore[method-assign]
+            _connect_then_check_closed(connection.connect), connection
+        )
         setattr(connection, _RECV_MARK, True)
+
+
+def _connect_then_check_closed(
+    original: Callable[[], Awaitable[None]],
+) -> Callable[[Any], Awaitable[None]]:
+    """``Connection.connect`` that does not leave a consent task on a closed connection.
+
+    aioice starts the consent freshness task when ``connect()`` has seen the check list
+    complete. When the connection is closed between the completion and ``connect()``
+    resuming (a peer connection closed right as ICE succeeds), ``close()`` found no task to
+    cancel and the one started afterwards loops forever over no nominated pair, holding the
+    closed connection: one task and one connection leaked per such close.
+    """
+
+    async def connect(self: Any) -> None:
+        await original()
+        task = self._query_consent_task
+        if self._closing and task is not None:
+            self._query_consent_task = None
+            task.cancel()
+
+    return connect
 
 
 def bundle_on_primary(pc: RTCPeerConnection) -> None:

@@ -7,6 +7,11 @@ Media, a Flashphoner and an RTM signalling connection (connect, ping, disconnect
 everything closed. Every ``--every`` cycles it samples the gateway process's RSS, its asyncio
 task count, its open file descriptors and the media plane's open endpoints (peer
 connections). A leak shows as a rising column.
+
+The soak's clients run on the gateway's event loop, so the tasks are counted by side: a
+task whose coroutine is a method of one of the soak's own peer connections (or of their
+transceivers, transports and ICE connections), or whose code is under ``tests/``, or the
+soak's own task, is the client's; every other task is the gateway's (``server_tasks``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ import gc
 import json
 import sys
 import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psutil
+from aiortc import RTCPeerConnection
 
 from gateway.logging import configure_logging
 from tests.adapters.whip.clients import (
@@ -39,13 +48,60 @@ PINGS = {
 }
 
 
+TESTS = str(Path(__file__).resolve().parents[1])
+
+#: The soak's own peer connections and everything of theirs a task can run a method of.
+_CLIENT_OBJECTS: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+def client_pc() -> RTCPeerConnection:
+    pc = loopback_pc()
+    _CLIENT_OBJECTS.add(pc)
+    return pc
+
+
+def _remember_client_parts(pc: RTCPeerConnection) -> None:
+    """After ``setLocalDescription``: the transceivers and transports ``pc`` now has."""
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        ice = dtls.transport
+        for part in (
+            transceiver,
+            transceiver.sender,
+            transceiver.receiver,
+            dtls,
+            ice,
+            ice.iceGatherer,
+            ice.iceGatherer._connection,
+        ):
+            _CLIENT_OBJECTS.add(part)
+
+
+def task_side(task: asyncio.Task[Any]) -> str:
+    """``"client"`` for the soak's own tasks, ``"server"`` for the gateway's."""
+    if task is asyncio.current_task():
+        return "client"
+    coro = task.get_coro()
+    code = getattr(coro, "cr_code", None)
+    if code is not None and code.co_filename.startswith(TESTS):
+        return "client"
+    frame = getattr(coro, "cr_frame", None)
+    owner = frame.f_locals.get("self") if frame is not None else None
+    try:
+        if owner is not None and owner in _CLIENT_OBJECTS:
+            return "client"
+    except TypeError:  # not weak-referenceable, so not one of ours
+        pass
+    return "server"
+
+
 async def cycle(served: Served, http: aiohttp.ClientSession, n: int) -> None:
     name = f"soak{n}"
-    publisher, player = loopback_pc(), loopback_pc()
+    publisher, player = client_pc(), client_pc()
     try:
-        created = await post_offer(
-            http, served.url(f"/whip/{name}"), await publisher_offer(publisher)
-        )
+        offer = await publisher_offer(publisher)
+        _remember_client_parts(publisher)
+        created = await post_offer(http, served.url(f"/whip/{name}"), offer)
         await accept(publisher, created.answer)
         await settled(
             lambda: (
@@ -54,7 +110,9 @@ async def cycle(served: Served, http: aiohttp.ClientSession, n: int) -> None:
             ),
             within=15,
         )
-        played = await post_offer(http, served.url(f"/whep/{name}"), await player_offer(player))
+        offer = await player_offer(player)
+        _remember_client_parts(player)
+        played = await post_offer(http, served.url(f"/whep/{name}"), offer)
         await accept(player, played.answer)
         for dialect, ping in PINGS.items():
             client = await RawClient.connect(served.ws_url(dialect))
@@ -73,27 +131,38 @@ async def cycle(served: Served, http: aiohttp.ClientSession, n: int) -> None:
 def sample(served: Served, n: int, started: float) -> dict[str, Any]:
     gc.collect()
     process = psutil.Process()
+    sides = [task_side(t) for t in asyncio.all_tasks()]
     return {
         "cycle": n,
         "seconds": round(time.monotonic() - started, 1),
         "rss_mb": round(process.memory_info().rss / 2**20, 1),
-        "tasks": len(asyncio.all_tasks()),
+        "tasks": len(sides),
+        "server_tasks": sides.count("server"),
+        "client_tasks": sides.count("client"),
         "fds": process.num_fds(),
         "endpoints": served.endpoint_count(),
         "sessions": len(served.hub.sessions),
     }
 
 
-async def soak(cycles: int, every: int) -> list[dict[str, Any]]:
-    samples = []
+async def soak(
+    cycles: int, every: int, on_sample: Callable[[dict[str, Any]], None] | None = None
+) -> list[dict[str, Any]]:
+    samples: list[dict[str, Any]] = []
+
+    def take(n: int) -> None:
+        samples.append(sample(served, n, started))
+        if on_sample is not None:
+            on_sample(samples[-1])
+
     async with serve(limits={"messages_per_second": 0}) as served, aiohttp.ClientSession() as http:
         started = time.monotonic()
         await cycle(served, http, 0)  # warm up imports and caches
-        samples.append(sample(served, 0, started))
+        take(0)
         for n in range(1, cycles + 1):
             await cycle(served, http, n)
             if n % every == 0 or n == cycles:
-                samples.append(sample(served, n, started))
+                take(n)
     return samples
 
 
@@ -104,17 +173,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     configure_logging(level="warning")
-    samples = asyncio.run(soak(args.cycles, args.every))
     if args.json:
-        print(json.dumps(samples, indent=2))
+        print(json.dumps(asyncio.run(soak(args.cycles, args.every)), indent=2))
     else:
-        print("| cycle | seconds | RSS MiB | tasks | fds | endpoints | sessions |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for s in samples:
+        print(
+            "| cycle | seconds | RSS MiB | tasks | server tasks | client tasks | fds "
+            "| endpoints | sessions |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+
+        def row(s: dict[str, Any]) -> None:
             print(
-                f"| {s['cycle']} | {s['seconds']} | {s['rss_mb']} | {s['tasks']} | {s['fds']} "
-                f"| {s['endpoints']} | {s['sessions']} |"
+                f"| {s['cycle']} | {s['seconds']} | {s['rss_mb']} | {s['tasks']} "
+                f"| {s['server_tasks']} | {s['client_tasks']} | {s['fds']} "
+                f"| {s['endpoints']} | {s['sessions']} |",
+                flush=True,
             )
+
+        asyncio.run(soak(args.cycles, args.every, row))
     return 0
 
 
