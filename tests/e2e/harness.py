@@ -42,6 +42,10 @@ CHROMIUM_FLAGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 
+# Real host addresses in ICE candidates, not mDNS names, for pages that talk to a gateway that
+# gathers on every interface.
+HOST_CANDIDATES = "--disable-features=WebRtcHideLocalIpsWithMdns"
+
 STEP_MS = 30_000  # the longest any single wait may take
 
 
@@ -61,8 +65,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[BrowserContext]:
-    """A headless Chromium with a fresh profile, closed (and its profile removed) on exit."""
+async def chromium(*extra_flags: str, **options: Any) -> AsyncIterator[BrowserContext]:
+    """A headless Chromium with a fresh profile, closed (and its profile removed) on exit.
+    ``extra_flags`` follow :data:`CHROMIUM_FLAGS`; ``options`` go to playwright's
+    ``launch_persistent_context`` (a ``viewport``, say)."""
     profile = tempfile.mkdtemp(prefix="switchboard-chromium-")
     try:
         async with async_playwright() as pw:
@@ -70,8 +76,9 @@ async def chromium() -> AsyncIterator[BrowserContext]:
                 profile,
                 executable_path=str(CHROMIUM),
                 headless=True,
-                args=CHROMIUM_FLAGS,
+                args=[*CHROMIUM_FLAGS, *extra_flags],
                 ignore_default_args=["--mute-audio"],
+                **options,
             )
             try:
                 yield context

@@ -5,8 +5,6 @@ is kept in ``test-artifacts/dashboard.png``."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.e2e.harness import CHROMIUM, HOST_CANDIDATES, chromium
 from tests.gateway.operator import Operated, operated
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -49,24 +33,8 @@ async def gw(tmp_path: Path) -> AsyncIterator[Operated]:
 
 @pytest.fixture
 async def page() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    profile = tempfile.mkdtemp(prefix="dashboard-chromium-")
-    try:
-        async with async_playwright() as pw:
-            context = await pw.chromium.launch_persistent_context(
-                profile,
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=FLAGS,
-                viewport={"width": 1280, "height": 900},
-            )
-            try:
-                yield context.pages[0] if context.pages else await context.new_page()
-            finally:
-                await context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    async with chromium(HOST_CANDIDATES, viewport={"width": 1280, "height": 900}) as context:
+        yield context.pages[0] if context.pages else await context.new_page()
 
 
 async def test_dashboard_lists_and_previews_a_live_stream(gw: Operated, page: Any) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fractions
 import json
 import statistics
 import sys
@@ -26,12 +25,11 @@ from typing import Any
 import aiohttp
 import numpy as np
 import psutil
-from aiortc import MediaStreamTrack, RTCPeerConnection
-from aiortc.mediastreams import MediaStreamError
+from aiortc import RTCPeerConnection
 from av import VideoFrame
 
-from core.media import _aiortc
 from tests.adapters.whip.clients import accept, loopback_pc, player_offer, post_offer
+from tests.core.media.clients import PacedVideoTrack, Receiver, local_offer
 from tests.gateway.cluster.conftest import REDIS_SERVER, free_port
 from tests.gateway.cluster.test_cluster import Node, find_all, start_node, wait_ready
 
@@ -39,60 +37,28 @@ WIDTH, HEIGHT, FPS = 320, 240, 15
 LEVELS = 12  # frame number modulo LEVELS, as brightness steps of 20
 
 
-class CountingTrack(MediaStreamTrack):
-    kind = "video"
-
+class CountingTrack(PacedVideoTrack):
     def __init__(self) -> None:
-        super().__init__()
         noise = np.random.default_rng(1)
-        self._frames = []
+        frames = []
         for i in range(LEVELS):
             rgb = np.full((HEIGHT, WIDTH, 3), 20 + 20 * i, dtype=np.uint8)
             # The lower half is noise, so that a frame takes many packets (~1 Mbps).
             rgb[HEIGHT // 2 :] = noise.integers(0, 256, (HEIGHT // 2, WIDTH, 3), dtype=np.uint8)
-            self._frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
-        self._start: float | None = None
-        self._count = 0
-
-    async def recv(self) -> VideoFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        self._count += 1
-        wait = self._start + self._count / FPS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = self._frames[self._count % LEVELS]
-        frame.pts = self._count * 90000 // FPS
-        frame.time_base = fractions.Fraction(1, 90000)
-        return frame
+            frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
+        super().__init__(frames, FPS)
 
 
-class TimedPlayer:
+class TimedPlayer(Receiver):
     """Decodes, and notes when each frame number arrived."""
 
     def __init__(self) -> None:
-        self.pc = loopback_pc()
+        super().__init__(loopback_pc())
         self.arrivals: list[tuple[float, int]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.pc.on("track", self._on_track)
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(self._read(track))
-        self._tasks.add(task)
-
-    async def _read(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                frame = await track.recv()
-                luma = frame.to_ndarray(format="gray")[HEIGHT // 4 : HEIGHT // 2, :].mean()
-                self.arrivals.append((time.monotonic(), frame_number(float(luma))))
-        except MediaStreamError:
-            return
-
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await self.pc.close()
+    def on_frame(self, frame: Any, mid: str) -> None:
+        luma = frame.to_ndarray(format="gray")[HEIGHT // 4 : HEIGHT // 2, :].mean()
+        self.arrivals.append((time.monotonic(), frame_number(float(luma))))
 
 
 def frame_number(luma: float) -> int:
@@ -155,9 +121,7 @@ async def run(players: int, seconds: float) -> dict[str, Any]:
         a, b = nodes
         async with aiohttp.ClientSession() as http:
             publisher.addTransceiver(CountingTrack(), direction="sendonly")
-            _aiortc.restrict_gathering(publisher, ("127.0.0.1",))
-            await publisher.setLocalDescription(await publisher.createOffer())
-            created = await post_offer(http, f"{a.url}/whip/bench", publisher.localDescription.sdp)
+            created = await post_offer(http, f"{a.url}/whip/bench", await local_offer(publisher))
             await accept(publisher, created.answer)
             for _ in range(100):
                 found = await find_all(http, a)

@@ -3,53 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiohttp
-import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
 
 from adapters.antmedia import codec
-from core.media import _aiortc
+from tests.core.media import clients as media
 
-WIDTH, HEIGHT, FPS = 320, 240, 15
 M = TypeVar("M", bound=codec.Message)
-
-
-class PatternTrack(MediaStreamTrack):
-    """A small moving gradient: cheap to encode, never an empty inter frame."""
-
-    kind = "video"
-
-    def __init__(self) -> None:
-        super().__init__()
-        y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-        self._frames = []
-        for i in range(FPS):
-            rgb = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-            rgb[..., 0] = (x + 8 * i) % 256
-            rgb[..., 1] = (y + 16 * i) % 256
-            self._frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
-        self._start: float | None = None
-        self._count = 0
-
-    async def recv(self) -> VideoFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        self._count += 1
-        wait = self._start + self._count / FPS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = self._frames[self._count % FPS]
-        frame.pts = self._count * 90000 // FPS
-        frame.time_base = fractions.Fraction(1, 90000)
-        return frame
 
 
 class Client:
@@ -118,15 +84,12 @@ class Client:
         """``publish`` → ``start`` → offer → answer, then wait for ``publish_started``."""
         await self.send(codec.Publish(stream_id, video=video, audio=audio))
         await self.expect(codec.Start, lambda m: m.stream_id == stream_id)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.pcs[stream_id] = pc
+        pc = self.pcs[stream_id] = media.loopback_pc(RTCBundlePolicy.BALANCED)
         if audio:
             pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
         if video:
-            pc.addTransceiver(PatternTrack(), direction="sendonly")
-        _aiortc.restrict_gathering(pc, ("127.0.0.1",))
-        await pc.setLocalDescription(await pc.createOffer())
-        await self.send(codec.TakeConfiguration(stream_id, "offer", pc.localDescription.sdp))
+            pc.addTransceiver(media.small_pattern(), direction="sendonly")
+        await self.send(codec.TakeConfiguration(stream_id, "offer", await media.local_offer(pc)))
         answer = await self.expect(codec.TakeConfiguration, lambda m: m.stream_id == stream_id)
         assert answer.type == "answer"
         await pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
@@ -135,11 +98,9 @@ class Client:
     async def answer_offer(self, offer: codec.TakeConfiguration) -> RTCPeerConnection:
         pc = self.pcs.get(offer.stream_id)
         if pc is None:
-            pc = self.pcs[offer.stream_id] = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
-        _aiortc.restrict_gathering(pc, ("127.0.0.1",))
-        await pc.setLocalDescription(await pc.createAnswer())
-        await self.send(codec.TakeConfiguration(offer.stream_id, "answer", pc.localDescription.sdp))
+            pc = self.pcs[offer.stream_id] = media.loopback_pc(RTCBundlePolicy.BALANCED)
+        answer = await media.local_answer(pc, offer.sdp)
+        await self.send(codec.TakeConfiguration(offer.stream_id, "answer", answer))
         return pc
 
     async def play(self, stream_id: str, **fields: Any) -> codec.TakeConfiguration:

@@ -3,59 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 import json
 import time
 from typing import Any
 
 import aiohttp
-import numpy as np
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpSender,
-    RTCSessionDescription,
-)
+from aiortc import RTCBundlePolicy, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from av import VideoFrame
 
-from core.media import _aiortc
+from tests.core.media import clients as media
 
-WIDTH, HEIGHT, FPS = 320, 240, 15
+WIDTH, HEIGHT, FPS = media.SMALL
 
 
-class PatternTrack(MediaStreamTrack):
-    """A moving gradient at 15 fps; ``paused`` cleared stops the frames (a stalled camera)."""
-
-    kind = "video"
+class PatternTrack(media.PacedVideoTrack):
+    """A moving gradient at 15 fps; clearing ``running`` stops the frames (a stalled camera)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-        self._frames = []
-        for i in range(FPS):
-            rgb = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-            rgb[..., 0] = (x + 8 * i) % 256
-            rgb[..., 1] = (y + 16 * i) % 256
-            self._frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
+        super().__init__(media.gradient_frames(WIDTH, HEIGHT, FPS), FPS)
         self.running = asyncio.Event()
         self.running.set()
-        self._start: float | None = None
-        self._count = 0
 
     async def recv(self) -> VideoFrame:
         await self.running.wait()
-        if self._start is None:
-            self._start = time.monotonic()
-        self._count += 1
-        wait = self._start + self._count / FPS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = self._frames[self._count % FPS]
-        frame.pts = round((time.monotonic() - self._start) * 90000)
-        frame.time_base = fractions.Fraction(1, 90000)
-        return frame
+        return await super().recv()
+
+    def pts(self) -> int:
+        assert self._start is not None
+        return round((time.monotonic() - self._start) * media.VIDEO_CLOCK)
 
 
 class RtmClient:
@@ -66,7 +42,7 @@ class RtmClient:
         self.url = url
         self.client_id = client_id
         self.session_id = ""
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = media.loopback_pc(RTCBundlePolicy.BALANCED)
         self.frames: list[dict[str, Any]] = []
         self._arrived = asyncio.Event()
         self.ws: aiohttp.ClientWebSocketResponse | None = None
@@ -142,9 +118,7 @@ class RtmClient:
                     )
             if audio:
                 self.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
-        _aiortc.restrict_gathering(self.pc, ("127.0.0.1",))
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return {"type": "offer", "sdp": self.pc.localDescription.sdp}
+        return {"type": "offer", "sdp": await media.local_offer(self.pc)}
 
     async def start_session(self, session_id: str, **data: Any) -> None:
         self.session_id = session_id

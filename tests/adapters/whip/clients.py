@@ -3,69 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
-import time
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
-import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
-from av import VideoFrame
+from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCSessionDescription
 
-from core.media import _aiortc
-
-WIDTH, HEIGHT, FPS = 320, 240, 15
-
-
-class PatternTrack(MediaStreamTrack):
-    """A small moving gradient: cheap to encode, never an empty inter frame."""
-
-    kind = "video"
-
-    def __init__(self) -> None:
-        super().__init__()
-        y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-        self._frames = []
-        for i in range(FPS):
-            rgb = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-            rgb[..., 0] = (x + 8 * i) % 256
-            rgb[..., 1] = (y + 16 * i) % 256
-            self._frames.append(VideoFrame.from_ndarray(rgb, format="rgb24"))
-        self._start: float | None = None
-        self._count = 0
-
-    async def recv(self) -> VideoFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        self._count += 1
-        wait = self._start + self._count / FPS - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = self._frames[self._count % FPS]
-        frame.pts = self._count * 90000 // FPS
-        frame.time_base = fractions.Fraction(1, 90000)
-        return frame
+from tests.core.media import clients as media
 
 
 def loopback_pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    return media.loopback_pc(RTCBundlePolicy.BALANCED)
 
 
 async def publisher_offer(pc: RTCPeerConnection, *, videos: int = 1) -> str:
     for _ in range(videos):
-        pc.addTransceiver(PatternTrack(), direction="sendonly")
-    _aiortc.restrict_gathering(pc, ("127.0.0.1",))
-    await pc.setLocalDescription(await pc.createOffer())
-    return str(pc.localDescription.sdp)
+        pc.addTransceiver(media.small_pattern(), direction="sendonly")
+    return await media.local_offer(pc)
 
 
 async def player_offer(pc: RTCPeerConnection) -> str:
     pc.addTransceiver("audio", direction="recvonly")
     pc.addTransceiver("video", direction="recvonly")
-    _aiortc.restrict_gathering(pc, ("127.0.0.1",))
-    await pc.setLocalDescription(await pc.createOffer())
-    return str(pc.localDescription.sdp)
+    return await media.local_offer(pc)
 
 
 @dataclass
@@ -79,36 +39,18 @@ class Created:
     answer: str
 
 
-class Player:
+class Player(media.Receiver):
     """Decodes what it receives; records the decoded video frame sizes."""
 
     def __init__(self) -> None:
-        self.pc = loopback_pc()
+        super().__init__(loopback_pc(), kinds=("video",))
         self.sizes: list[tuple[int, int]] = []
         self.enough = asyncio.Event()
-        self._readers: set[asyncio.Task[None]] = set()
-        self.pc.on("track", self._on_track)
 
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "video":
-            task = asyncio.get_running_loop().create_task(self._read(track))
-            self._readers.add(task)
-            task.add_done_callback(self._readers.discard)
-
-    async def _read(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                frame = await track.recv()
-                self.sizes.append((frame.width, frame.height))
-                if len(self.sizes) >= 5:
-                    self.enough.set()
-        except MediaStreamError:
-            return
-
-    async def close(self) -> None:
-        for task in tuple(self._readers):
-            task.cancel()
-        await self.pc.close()
+    def on_frame(self, frame: Any, mid: str) -> None:
+        self.sizes.append((frame.width, frame.height))
+        if len(self.sizes) >= 5:
+            self.enough.set()
 
 
 async def post_offer(

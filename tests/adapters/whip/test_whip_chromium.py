@@ -8,8 +8,6 @@ its whole offer; the player trickles its candidates with ``PATCH``.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,25 +15,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.e2e.harness import CHROMIUM, HOST_CANDIDATES, chromium
+
 from .conftest import StartGateway
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAGE = Path(__file__).with_name("page.html")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    # Real host addresses in candidates, not mDNS names, for the page that only plays.
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -63,20 +47,9 @@ async def page_origin() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    profile = tempfile.mkdtemp(prefix="whip-chromium-")
-    try:
-        async with async_playwright() as pw:
-            context = await pw.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS
-            )
-            try:
-                yield context
-            finally:
-                await context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    # Real host addresses in candidates, not mDNS names, for the page that only plays.
+    async with chromium(HOST_CANDIDATES) as context:
+        yield context
 
 
 async def until_decoded(page: Any, frames: int = 20, seconds: float = 30) -> dict[str, int]:

@@ -9,6 +9,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from aiortc import (
@@ -29,35 +30,61 @@ VIDEO_CLOCK = 90000
 AUDIO_RATE = 48000
 
 
-def loopback_pc() -> RTCPeerConnection:
-    # Max-bundle, so that the client receives every track of a BUNDLE group as a browser
-    # does: with aiortc's balanced policy a client answering an offer with two tracks of a
-    # kind leaves the second on a transport it discards (the gateway repairs this on its
-    # side, see core.media._aiortc.bundle_on_primary).
-    return RTCPeerConnection(
-        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-    )
+SMALL = (320, 240, 15)  # width, height and fps of the dialect tests' cheap pattern
 
 
-class PatternVideoTrack(MediaStreamTrack):
-    """640x480 at 30 fps, a moving gradient (so inter frames are not empty)."""
+def loopback_pc(bundle_policy: RTCBundlePolicy = RTCBundlePolicy.MAX_BUNDLE) -> RTCPeerConnection:
+    """A peer with no ICE servers. Max-bundle by default, so that the client receives every
+    track of a BUNDLE group as a browser does: with aiortc's balanced policy a client answering
+    an offer with two tracks of a kind leaves the second on a transport it discards (the
+    gateway repairs this on its side, see core.media._aiortc.bundle_on_primary). The dialect
+    clients keep aiortc's balanced default."""
+    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=bundle_policy))
+
+
+async def local_offer(pc: RTCPeerConnection) -> str:
+    """Gather on 127.0.0.1 only and set the offer for the transceivers added so far."""
+    _aiortc.restrict_gathering(pc, LOOPBACK)
+    await pc.setLocalDescription(await pc.createOffer())
+    return str(pc.localDescription.sdp)
+
+
+async def local_answer(pc: RTCPeerConnection, offer: str) -> str:
+    """Take ``offer``, gather on 127.0.0.1 only and set the answer."""
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    _aiortc.restrict_gathering(pc, LOOPBACK)
+    await pc.setLocalDescription(await pc.createAnswer())
+    return str(pc.localDescription.sdp)
+
+
+def gradient_frames(
+    width: int, height: int, count: int, *, blue: bool = False, format: str = "rgb24"
+) -> list[VideoFrame]:
+    """``count`` pictures of a moving gradient (so inter frames are not empty): red and green
+    ramps, and a blue one if asked, stored in ``format``."""
+    y, x = np.mgrid[0:height, 0:width]
+    frames = []
+    for i in range(count):
+        shift = i * 8
+        rgb = np.zeros((height, width, 3), dtype=np.uint8)
+        rgb[..., 0] = (x + shift) % 256
+        rgb[..., 1] = (y + 2 * shift) % 256
+        if blue:
+            rgb[..., 2] = ((x + y) // 2 + 3 * shift) % 256
+        frame = VideoFrame.from_ndarray(rgb, format="rgb24")
+        frames.append(frame if format == "rgb24" else frame.reformat(format=format))
+    return frames
+
+
+class PacedVideoTrack(MediaStreamTrack):
+    """Plays ``frames`` in a loop at ``fps``, paced by the clock."""
 
     kind = "video"
 
-    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
+    def __init__(self, frames: Sequence[VideoFrame], fps: int) -> None:
         super().__init__()
+        self._frames = list(frames)
         self._fps = fps
-        self._frames = []
-        y, x = np.mgrid[0:height, 0:width]
-        for i in range(fps):
-            shift = i * 8
-            rgb = np.zeros((height, width, 3), dtype=np.uint8)
-            rgb[..., 0] = (x + shift) % 256
-            rgb[..., 1] = (y + 2 * shift) % 256
-            rgb[..., 2] = ((x + y) // 2 + 3 * shift) % 256
-            self._frames.append(
-                VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-            )
         self._start: float | None = None
         self._count = 0
 
@@ -69,9 +96,25 @@ class PatternVideoTrack(MediaStreamTrack):
         if wait > 0:
             await asyncio.sleep(wait)
         frame = self._frames[self._count % len(self._frames)]
-        frame.pts = self._count * VIDEO_CLOCK // self._fps
+        frame.pts = self.pts()
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
         return frame
+
+    def pts(self) -> int:
+        return self._count * VIDEO_CLOCK // self._fps
+
+
+class PatternVideoTrack(PacedVideoTrack):
+    """640x480 at 30 fps, a moving gradient, already in the encoder's pixel format."""
+
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
+        super().__init__(gradient_frames(width, height, fps, blue=True, format="yuv420p"), fps)
+
+
+def small_pattern() -> PacedVideoTrack:
+    """A small moving gradient: cheap to encode, never an empty inter frame."""
+    width, height, fps = SMALL
+    return PacedVideoTrack(gradient_frames(width, height, fps), fps)
 
 
 class SineAudioTrack(MediaStreamTrack):
@@ -139,9 +182,7 @@ class ClientPublisher:
                 self._video_track or PatternVideoTrack(), direction="sendonly"
             )
             prefer(transceiver, self._codec)
-        _aiortc.restrict_gathering(self.pc, LOOPBACK)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return self.pc.localDescription.sdp
+        return await local_offer(self.pc)
 
     async def accept_answer(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
@@ -169,28 +210,20 @@ class DecodeErrors(logging.Handler):
         logging.getLogger("aiortc.rtcrtpreceiver").removeHandler(self)
 
 
-class ClientSubscriber:
-    """A client receiving and decoding; records decoded frame sizes and audio frames."""
+class Receiver:
+    """A client peer that reads every track of ``kinds`` it receives, on tasks it owns and
+    cancels; a subclass counts or inspects the frames in :meth:`on_frame`."""
 
-    def __init__(self, *, loss: float = 0.0, seed: int = 1) -> None:
-        self.pc = loopback_pc()
-        self.video_sizes: list[tuple[int, int]] = []
-        self.video_times: list[float] = []
-        self.audio_frames = 0
-        self.frames_by_mid: dict[str, int] = {}
-        self.first_video = asyncio.Event()
-        self.first_audio = asyncio.Event()
+    def __init__(self, pc: RTCPeerConnection, kinds: Sequence[str] = ("audio", "video")) -> None:
+        self.pc = pc
         self.ended = asyncio.Event()
-        self.created = time.monotonic()
-        self.dropped = 0
-        self._loss = loss
-        self._random = random.Random(seed)
+        self._kinds = tuple(kinds)
         self._readers: set[asyncio.Task[None]] = set()
-        self._targets: dict[str, int] = {}
-        self._reached: dict[str, asyncio.Event] = {}
         self.pc.on("track", self._on_track)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind not in self._kinds:
+            return
         mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
         task = asyncio.get_running_loop().create_task(self._read(track, mid or "?"))
         self._readers.add(task)
@@ -199,18 +232,48 @@ class ClientSubscriber:
     async def _read(self, track: MediaStreamTrack, mid: str) -> None:
         try:
             while True:
-                frame = await track.recv()
-                self.frames_by_mid[mid] = self.frames_by_mid.get(mid, 0) + 1
-                if isinstance(frame, VideoFrame):
-                    self.video_sizes.append((frame.width, frame.height))
-                    self.video_times.append(time.monotonic())
-                    self.first_video.set()
-                else:
-                    self.audio_frames += 1
-                    self.first_audio.set()
-                self._check_targets()
+                self.on_frame(await track.recv(), mid)
         except MediaStreamError:
             self.ended.set()
+
+    def on_frame(self, frame: Any, mid: str) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        for task in list(self._readers):
+            task.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        await self.pc.close()
+
+
+class ClientSubscriber(Receiver):
+    """A client receiving and decoding; records decoded frame sizes and audio frames."""
+
+    def __init__(self, *, loss: float = 0.0, seed: int = 1) -> None:
+        super().__init__(loopback_pc())
+        self.video_sizes: list[tuple[int, int]] = []
+        self.video_times: list[float] = []
+        self.audio_frames = 0
+        self.frames_by_mid: dict[str, int] = {}
+        self.first_video = asyncio.Event()
+        self.first_audio = asyncio.Event()
+        self.created = time.monotonic()
+        self.dropped = 0
+        self._loss = loss
+        self._random = random.Random(seed)
+        self._targets: dict[str, int] = {}
+        self._reached: dict[str, asyncio.Event] = {}
+
+    def on_frame(self, frame: Any, mid: str) -> None:
+        self.frames_by_mid[mid] = self.frames_by_mid.get(mid, 0) + 1
+        if isinstance(frame, VideoFrame):
+            self.video_sizes.append((frame.width, frame.height))
+            self.video_times.append(time.monotonic())
+            self.first_video.set()
+        else:
+            self.audio_frames += 1
+            self.first_audio.set()
+        self._check_targets()
 
     def _check_targets(self) -> None:
         for kind, target in list(self._targets.items()):
@@ -259,9 +322,3 @@ class ClientSubscriber:
 
     async def accept_answer(self, sdp: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
-
-    async def close(self) -> None:
-        for task in list(self._readers):
-            task.cancel()
-        await asyncio.gather(*self._readers, return_exceptions=True)
-        await self.pc.close()
