@@ -49,6 +49,7 @@ class MediaTotals:
     bytes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     nacks: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     plis: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    retransmitted: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, side: str, stats: dict[str, TrackStats]) -> None:
         for kind, s in stats.items():
@@ -57,6 +58,7 @@ class MediaTotals:
             self.bytes[key] += s.bytes
             self.nacks[key] += s.nack_count
             self.plis[key] += s.pli_count
+            self.retransmitted[key] += s.retransmitted
 
     def plus(self, other: MediaTotals) -> MediaTotals:
         total = MediaTotals()
@@ -65,6 +67,7 @@ class MediaTotals:
             (self.bytes, other.bytes, total.bytes),
             (self.nacks, other.nacks, total.nacks),
             (self.plis, other.plis, total.plis),
+            (self.retransmitted, other.retransmitted, total.retransmitted),
         ):
             for key in mine.keys() | theirs.keys():
                 out[key] = mine.get(key, 0) + theirs.get(key, 0)
@@ -179,6 +182,8 @@ class HubCollector(Collector):
              "retransmission when still cached (side=subscriber)", totals.nacks),
             ("pli", "Keyframe requests (PLI/FIR): sent to publishers (side=publisher), "
              "received from subscribers (side=subscriber)", totals.plis),
+            ("rtx_packets", "Packets sent again to subscribers to answer their NACKs, as RTX "
+             "when the subscriber negotiated it", totals.retransmitted),
         ):  # fmt: skip
             family = CounterMetricFamily(f"{PREFIX}_{name}", doc, labels=["side", "kind"])
             for (side, kind), value in sorted(values.items()):

@@ -401,6 +401,7 @@ class Egress:
         self._fps = 0.0
         self.nack_count = 0
         self.pli_count = 0
+        self.retransmitted = 0
         self.lost = 0
         self.remb: int | None = None
         self.started_at: float | None = None
@@ -582,6 +583,7 @@ class Egress:
                 self.ssrc,
             )
             self.wire.send_rtp(header + ext + packet.payload)
+        self.retransmitted += 1
 
     def sender_info(self) -> RtcpSenderInfo | None:
         """Sender-report times derived from the publisher's clock, for this subscriber."""
@@ -622,6 +624,7 @@ class Egress:
             lost=self.lost,
             nack_count=self.nack_count,
             pli_count=self.pli_count,
+            retransmitted=self.retransmitted,
         )
 
 

@@ -213,6 +213,7 @@ class Subscriber(Endpoint):
                     lost=before.lost + current.lost,
                     nack_count=before.nack_count + current.nack_count,
                     pli_count=before.pli_count + current.pli_count,
+                    retransmitted=before.retransmitted + current.retransmitted,
                 )
             result[feed.track.kind] = current
         return result

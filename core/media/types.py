@@ -55,6 +55,7 @@ class TrackStats:
     lost: int = 0
     nack_count: int = 0
     pli_count: int = 0
+    retransmitted: int = 0  # packets sent again (as RTX when negotiated) to answer NACKs
 
 
 class PacketSink(Protocol):

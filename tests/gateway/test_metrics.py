@@ -71,6 +71,8 @@ async def test_hub_gauges_and_media_counters(gw: Operated, http: aiohttp.ClientS
     for name in ("switchboard_pli_total", "switchboard_nack_packets_total"):
         for side in ("publisher", "subscriber"):
             assert (name, (("kind", "video"), ("side", side))) in during
+    # Exported from the start; that NACKs are answered is shown by the media plane's loss test.
+    assert ("switchboard_rtx_packets_total", (("kind", "video"), ("side", "subscriber"))) in during
 
     await player.close()
     await gw.close_peers()

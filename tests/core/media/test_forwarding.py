@@ -68,6 +68,7 @@ async def test_loss_is_repaired_by_nack(engine: MediaEngine) -> None:
     print(f"dropped {lossy.dropped} packets, {sent.nack_count} NACKed, {sent.pli_count} PLIs")
     assert lossy.dropped > 0
     assert sent.nack_count > 0
+    assert sent.retransmitted > 0  # answered from the packet cache
     assert errors.count == 0
     assert set(lossy.video_sizes) == {(640, 480)}
     # Frames keep coming: the last second of the wait decoded at a steady rate.
