@@ -147,6 +147,8 @@ async def _server(mode: str, port_queue: Any) -> None:
             return web.json_response(
                 {
                     "cpu": time.process_time(),
+                    "cpu_user": os.times().user,
+                    "cpu_system": os.times().system,
                     "ingress": ingress,
                     "forwarded": forwarded,
                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # peak
@@ -308,6 +310,8 @@ class Round:
     subscribers: int
     seconds: float
     cpu_seconds: float
+    cpu_user_seconds: float
+    cpu_system_seconds: float
     ingress_packets: int
     forwarded_packets: int
     us_per_forwarded_packet: float
@@ -388,6 +392,8 @@ def run_round(
         subscribers=subscribers,
         seconds=round(elapsed, 2),
         cpu_seconds=round(cpu, 3),
+        cpu_user_seconds=round(after["cpu_user"] - before["cpu_user"], 3),
+        cpu_system_seconds=round(after["cpu_system"] - before["cpu_system"], 3),
         ingress_packets=ingress,
         forwarded_packets=forwarded,
         us_per_forwarded_packet=round(cpu / max(forwarded, 1) * 1e6, 2),
@@ -399,10 +405,11 @@ def run_round(
     )
 
 
-def _fit(rounds: list[Round]) -> tuple[float, float]:
-    """Least squares of CPU seconds on forwarded packets: (slope s/packet, intercept s)."""
+def _fit(rounds: list[Round], part: str = "cpu_seconds") -> tuple[float, float]:
+    """Least squares of CPU seconds (all, or the ``part`` named: user or system time) on
+    forwarded packets: (slope s/packet, intercept s)."""
     xs = [r.forwarded_packets for r in rounds]
-    ys = [r.cpu_seconds for r in rounds]
+    ys = [getattr(r, part) for r in rounds]
     if len(rounds) < 2:
         return ys[0] / max(xs[0], 1), 0.0
     slope, intercept = np.polyfit(xs, ys, 1)
@@ -466,6 +473,14 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "us_per_forwarded_packet": round(statistics.median(s for s, _ in slopes) * 1e6, 2),
         "us_per_forwarded_packet_runs": [round(s * 1e6, 2) for s, _ in slopes],
+        # The same slope split into user time (the process' own work) and system time (the
+        # kernel: sendto, and on loopback the delivery to and wake-up of the client process).
+        "us_per_forwarded_packet_user": round(
+            statistics.median(_fit(rounds, "cpu_user_seconds")[0] for rounds in runs) * 1e6, 2
+        ),
+        "us_per_forwarded_packet_system": round(
+            statistics.median(_fit(rounds, "cpu_system_seconds")[0] for rounds in runs) * 1e6, 2
+        ),
         "us_per_forwarded_packet_pairwise": {
             key: round(statistics.median(p[key] for p in pairwise if key in p), 2)
             for key in pairwise[0]
