@@ -21,6 +21,7 @@ from adapters.antmedia import codec
 from adapters.antmedia.broadcasts import BroadcastRegistry
 from adapters.antmedia.connection import Connection, Refused
 from adapters.antmedia.p2p import PeerRooms
+from adapters.antmedia.recording import Recordings
 from adapters.antmedia.rest import rest_routes
 from adapters.antmedia.security import StreamSecurity
 from adapters.antmedia.settings import AntMediaSettings
@@ -51,6 +52,7 @@ class AntMediaDialect:
         self.webhooks = AntMediaWebhooks(
             settings.webhooks, ctx.hub.bus, self.app_of, registry=self.registry, hub=ctx.hub
         )
+        self.recordings = Recordings(settings, ctx.hub, self.webhooks, self.app_of)
         self.p2p = PeerRooms()
         self.connections: dict[str, Connection] = {}
         self.sockets: dict[str, asyncio.Queue[Any]] = {}
@@ -69,6 +71,7 @@ class AntMediaDialect:
                 registry=self.registry,
                 security=self.security,
                 namespace_of=self.settings.namespace_of,
+                recordings=self.recordings,
             ),
         ]
 
@@ -76,6 +79,8 @@ class AntMediaDialect:
         psutil.cpu_percent(interval=None)  # the first reading is meaningless; prime it
         if self.settings.webhooks.url:
             await self.webhooks.start()
+        self.recordings.deliveries = self.services.get("deliveries")
+        self.recordings.start()
 
     async def stop(self, *, graceful: bool) -> None:
         """Say ``server_will_stop`` to every client (when graceful), then close them all."""
@@ -89,6 +94,7 @@ class AntMediaDialect:
             *(c.close("server_stopping") for c in tuple(self.connections.values())),
             return_exceptions=True,
         )
+        await self.recordings.stop()
         await self.webhooks.stop()
 
     # -- shared state ---------------------------------------------------------------------------

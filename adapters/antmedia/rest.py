@@ -2,7 +2,8 @@
 
 ``GET /{app}/rest/v2/broadcasts/list/{offset}/{size}``, ``GET .../broadcasts/count``,
 ``GET .../broadcasts/{id}``, ``POST .../broadcasts/create``, ``DELETE .../broadcasts/{id}``,
-``GET .../broadcasts/{id}/token`` and ``GET .../broadcasts/{id}/jwt-token``.
+``GET .../broadcasts/{id}/token``, ``GET .../broadcasts/{id}/jwt-token`` and
+``PUT .../broadcasts/{id}/recording/{true|false}`` (start or stop recording a live stream).
 
 A broadcast is what the application knows of a stream id: the ones registered through REST
 (:class:`BroadcastRegistry`) and the streams live in the application's namespace, whichever
@@ -31,6 +32,7 @@ from adapters.antmedia.broadcasts import (
     Broadcast,
     BroadcastRegistry,
 )
+from adapters.antmedia.recording import Recordings
 from adapters.antmedia.security import Action, StreamSecurity, Token
 from adapters.hookspecs import Route
 from core.errors import InvalidName, LimitReached, NameInUse, Unauthorized
@@ -277,6 +279,7 @@ def rest_routes(
     registry: BroadcastRegistry,
     security: StreamSecurity,
     namespace_of: Callable[[str], str],
+    recordings: Recordings | None = None,
 ) -> list[Route]:
     """The REST routes, for every application name."""
     service = BroadcastService(
@@ -353,8 +356,28 @@ def rest_routes(
         action, expire_date = token_params(request)
         return _json(service.jwt_token(app, request.match_info["id"], action, expire_date))
 
+    async def recording(request: web.Request, app: str) -> web.Response:
+        stream_id = request.match_info["id"]
+        wanted = request.match_info["status"].lower()
+        if wanted not in ("true", "false"):
+            raise RestError(400, "Recording status must be true or false")
+        key = StreamKey(namespace_of(app), stream_id)
+        stream = service._stream(app, stream_id)
+        if recordings is None or stream is None or stream.state is not StreamState.LIVE:
+            raise RestError(404, f"Broadcast with streamId {stream_id} is not broadcasting")
+        if wanted == "true":
+            started = recordings.start_recording(key)
+            if started is None:
+                raise RestError(400, f"Recording of {stream_id} could not be started")
+            log.info("rest_recording_started", app=app, stream=stream_id)
+            return _json(Result(success=True, dataId=started.recorder.path.name))
+        if not await recordings.stop_recording(key):
+            raise RestError(400, f"Broadcast with streamId {stream_id} is not being recorded")
+        log.info("rest_recording_stopped", app=app, stream=stream_id)
+        return _json(Result(success=True, dataId=stream_id))
+
     base = "/{app}/rest/v2/broadcasts"
-    routes: list[tuple[Literal["GET", "POST", "DELETE"], str, RestHandler]] = [
+    routes: list[tuple[Literal["GET", "POST", "PUT", "DELETE"], str, RestHandler]] = [
         ("GET", f"{base}/list/{{offset}}/{{size}}", list_broadcasts),
         ("GET", f"{base}/count", count),
         ("POST", f"{base}/create", create),
@@ -362,5 +385,6 @@ def rest_routes(
         ("GET", f"{base}/{{id}}/jwt-token", jwt_token),
         ("GET", f"{base}/{{id}}", get),
         ("DELETE", f"{base}/{{id}}", delete),
+        ("PUT", f"{base}/{{id}}/recording/{{status}}", recording),
     ]
     return [Route(method, path, guarded(handler)) for method, path, handler in routes]

@@ -60,8 +60,20 @@ class AntMediaSettings(BaseModel):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     #: Stream security per application name.
     apps: dict[str, SecuritySettings] = Field(default_factory=dict)
-    #: Ant Media's webhooks (``liveStreamStarted``, ``liveStreamEnded``, ...).
+    #: Ant Media's webhooks (``liveStreamStarted``, ``liveStreamEnded``, ``vodReady``).
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    #: Ant Media's ``mp4MuxingEnabled``: record every H.264 stream published here to MP4.
+    mp4_muxing_enabled: bool = False
+    #: Ant Media's ``webMMuxingEnabled``: record every VP8 stream published here to WebM.
+    webm_muxing_enabled: bool = False
+    #: Where finished recordings are delivered, one directory per application
+    #: (``{recordings_dir}/{app}/{streamId}.webm``), through the gateway's ``deliveries``.
+    recordings_dir: str = "var/recordings/antmedia"
+    #: Where recordings are written while they run (``{recording_work_dir}/{app}``); they
+    #: stay there when the gateway has no ``deliveries`` service.
+    recording_work_dir: str = "var/recordings/antmedia/.recording"
+    #: How long stopping the dialect waits for the recordings to finish their files.
+    recording_stop_timeout_s: Annotated[float, Field(ge=0)] = 10.0
 
     def namespace_of(self, app: str) -> str:
         return self.namespaces.get(app, self.default_namespace)

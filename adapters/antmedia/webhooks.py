@@ -1,8 +1,10 @@
-"""Ant Media's webhooks: ``liveStreamStarted`` and ``liveStreamEnded`` POSTed as Ant Media does.
+"""Ant Media's webhooks: ``liveStreamStarted``, ``liveStreamEnded`` and ``vodReady`` POSTed as
+Ant Media does.
 
 Ant Media posts an ``application/x-www-form-urlencoded`` form with ``action``, ``id`` (the
 stream id) and, when the broadcast has them, ``streamName``, ``category`` and ``metadata``, to
-the broadcast's own ``listenerHookURL`` if it has one, else to the application's. The receiver's
+the broadcast's own ``listenerHookURL`` if it has one, else to the application's. ``vodReady``
+(a recording's file is finished) adds ``vodName`` (the file name) and ``vodId``. The receiver's
 answer is not read beyond its status; anything but 2xx (or no answer) is retried with backoff.
 
 Events come from the core's bus, whose handlers must not block: a handler only queues the call
@@ -65,9 +67,15 @@ class Hook:
     stream_name: str | None = None
     category: str | None = None
     metadata: str | None = None
+    vod_name: str | None = None
+    vod_id: str | None = None
 
     def fields(self) -> dict[str, str]:
         fields = {"id": self.stream_id, "action": self.action}
+        if self.vod_name is not None:
+            fields["vodName"] = self.vod_name
+        if self.vod_id is not None:
+            fields["vodId"] = self.vod_id
         if self.stream_name is not None:
             fields["streamName"] = self.stream_name
         if self.category is not None:
@@ -161,8 +169,15 @@ class AntMediaWebhooks:
             if event.was_live and details is not None:
                 self._enqueue(event.key, "liveStreamEnded", details)
 
-    def _details(self, key: StreamKey) -> _Details | None:
-        app = self._app_of(key)
+    def vod_ready(self, key: StreamKey, *, app: str, vod_name: str, vod_id: str) -> None:
+        """Post ``vodReady``: the recording ``vod_name`` of ``key`` (of ``app``) is finished."""
+        if self._unsubscribe is None:
+            return
+        details = self._details(key, app) or _Details(None, None, None, None)
+        self._enqueue(key, "vodReady", details, vod_name=vod_name, vod_id=vod_id)
+
+    def _details(self, key: StreamKey, app: str | None = None) -> _Details | None:
+        app = app or self._app_of(key)
         if app is None:
             return None
         registered = self._registry.get(app, key.name) if self._registry else None
@@ -184,7 +199,15 @@ class AntMediaWebhooks:
             url=None,
         )
 
-    def _enqueue(self, key: StreamKey, action: str, details: _Details) -> None:
+    def _enqueue(
+        self,
+        key: StreamKey,
+        action: str,
+        details: _Details,
+        *,
+        vod_name: str | None = None,
+        vod_id: str | None = None,
+    ) -> None:
         url = details.url or self.settings.url
         if not url:
             return
@@ -195,6 +218,8 @@ class AntMediaWebhooks:
             stream_name=details.name,
             category=details.category,
             metadata=details.metadata,
+            vod_name=vod_name,
+            vod_id=vod_id,
         )
         queue = self._queues[zlib.crc32(str(key).encode()) % len(self._queues)]
         try:
