@@ -442,10 +442,12 @@ class Connection:
                 self.send(codec.Error("notSetLocalDescription", stream_id=playing.stream_id))
                 return
             playing.awaiting_answer = True
+            # Ant Media names a track ARDAMSv<streamId> / ARDAMSa<streamId>; conference apps
+            # strip the seven characters of that prefix to find the member.
             mapping = {
-                mid: stream.name
+                mid: f"ARDAMS{kind[0]}{stream.name}"
                 for stream in subscription.streams
-                for mid in endpoint.mids_of(stream.endpoint)
+                for mid, kind in endpoint.kinds_of(stream.endpoint).items()
             }
             self.send(codec.TakeConfiguration(playing.stream_id, "offer", sdp, mapping))
             if candidates:

@@ -152,6 +152,14 @@ class Subscriber(Endpoint):
             if feed.source is source and feed.transceiver.mid is not None
         ]
 
+    def kinds_of(self, source: Publisher) -> dict[str, str]:
+        """The negotiated mids that carry ``source``, each with its kind."""
+        return {
+            feed.transceiver.mid: feed.track.kind
+            for feed in self._feeds
+            if feed.source is source and feed.transceiver.mid is not None
+        }
+
     def set_enabled(self, kind: str, enabled: bool, source: Publisher | None = None) -> None:
         """Stop or resume sending one kind (video resumes at the next keyframe)."""
         for feed in self._feeds:

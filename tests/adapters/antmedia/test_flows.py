@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import pytest
 
@@ -14,6 +14,12 @@ from tests.adapters.antmedia.conftest import Running, StartGateway
 pytestmark = pytest.mark.timeout(60)
 
 Connect = Callable[..., Awaitable[Client]]
+
+
+def member_ids(id_mapping: Mapping[str, str]) -> set[str]:
+    """The stream ids behind an ``idMapping``, as conference apps read them: each track id
+    is ``ARDAMSv`` or ``ARDAMSa`` followed by the stream id."""
+    return {track_id[len("ARDAMSx") :] for track_id in id_mapping.values()}
 
 
 @pytest.fixture
@@ -47,7 +53,8 @@ async def test_publish_then_play_decodes_frames(connect: Connect, gateway: Runni
     viewer = await connect("LiveApp")  # another application, the same default namespace
     offer = await viewer.play("cam1")
     assert offer.id_mapping is not None
-    assert set(offer.id_mapping.values()) == {"cam1"}
+    # Track ids as Ant Media names them: ARDAMSv / ARDAMSa and the stream id.
+    assert sorted(offer.id_mapping.values()) == ["ARDAMSacam1", "ARDAMSvcam1"]
     candidates = [m for m in viewer.received if isinstance(m, codec.TakeCandidate)]
     assert candidates and all(isinstance(c.label, int) for c in candidates)
     await viewer.expect(codec.PlayStarted, lambda m: m.stream_id == "cam1")
@@ -240,7 +247,7 @@ async def test_conference_room(connect: Connect) -> None:
 
     # alice plays the room (her own stream excluded) and gets bob's stream
     offer = await alice.play("room1", track_list=("!alice",))
-    assert offer.id_mapping and set(offer.id_mapping.values()) == {bob_id}
+    assert offer.id_mapping and member_ids(offer.id_mapping) == {bob_id}
     await alice.expect(codec.PlayStarted, lambda m: m.stream_id == "room1")
 
     carol = await connect()
@@ -250,7 +257,7 @@ async def test_conference_room(connect: Connect) -> None:
     renegotiation = await alice.expect(
         codec.TakeConfiguration,
         lambda m: (
-            m.stream_id == "room1" and bool(m.id_mapping) and "carol" in m.id_mapping.values()
+            m.stream_id == "room1" and bool(m.id_mapping) and "carol" in member_ids(m.id_mapping)
         ),  # type: ignore[union-attr]
     )
     await alice.answer_offer(renegotiation)
@@ -271,7 +278,7 @@ async def test_conference_room(connect: Connect) -> None:
         lambda m: (
             m.stream_id == "room1"
             and m.id_mapping is not None
-            and "carol" not in m.id_mapping.values()
+            and "carol" not in member_ids(m.id_mapping)
         ),
     )
     await alice.answer_offer(again)
@@ -318,11 +325,11 @@ async def test_room_play_decodes_every_member(connect: Connect) -> None:
         members.append(member)
     viewer = await connect()
     offer = await viewer.play("decoders")
-    while offer.id_mapping is not None and len(set(offer.id_mapping.values())) < 3:
+    while offer.id_mapping is not None and len(member_ids(offer.id_mapping)) < 3:
         offer = await viewer.expect(codec.TakeConfiguration, lambda m: m.type == "offer")
         await viewer.answer_offer(offer)
     assert offer.id_mapping is not None
-    assert set(offer.id_mapping.values()) == {"m1", "m2", "m3"}
+    assert member_ids(offer.id_mapping) == {"m1", "m2", "m3"}
     receivers = [r for r in viewer.pcs["decoders"].getReceivers() if r.track.kind == "video"]
     frames = await asyncio.gather(*(asyncio.wait_for(r.track.recv(), 10) for r in receivers))
     assert [(f.width, f.height) for f in frames] == [(320, 240)] * 3

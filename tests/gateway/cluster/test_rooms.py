@@ -77,13 +77,14 @@ async def play_room_until(client: Client, member: str, *, own: str) -> None:
     """Play ``room1`` (own stream excluded), answering re-offers until ``member`` is carried,
     then decode a frame of it."""
     offer = await client.play("room1", track_list=(f"!{own}",))
-    while not offer.id_mapping or member not in offer.id_mapping.values():
+    track_id = f"ARDAMSv{member}"  # Ant Media's name for the member's video track
+    while not offer.id_mapping or track_id not in offer.id_mapping.values():
         offer = await client.expect(
             codec.TakeConfiguration, lambda m: m.stream_id == "room1" and m.type == "offer",
             within=20,
         )  # fmt: skip
         await client.answer_offer(offer)
-    mid = next(m for m, name in offer.id_mapping.items() if name == member)
+    mid = next(m for m, name in offer.id_mapping.items() if name == track_id)
     pc = client.pcs["room1"]
     receiver = next(t.receiver for t in pc.getTransceivers() if t.mid == mid and t.kind == "video")
     frame = await asyncio.wait_for(receiver.track.recv(), 20)
