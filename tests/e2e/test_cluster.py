@@ -9,9 +9,6 @@ player on B is told.
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,9 +23,8 @@ from tests.e2e.harness import (
     flashphoner_decoding,
     until,
 )
-from tests.gateway.cluster.conftest import free_port, redis_url
-from tests.gateway.cluster.test_cluster import Node, node_config, wait_ready
-from tests.gateway.conftest import ROOT, clean_env
+from tests.gateway.cluster.conftest import redis_url
+from tests.gateway.cluster.test_cluster import Node, running, start_node
 
 __all__ = ["redis_url"]  # the fixture, used by name
 
@@ -38,39 +34,16 @@ pytestmark = [
 ]
 
 
-async def start_node(name: str, redis: str, tmp: Path) -> Node:
-    port = free_port()
-    config = node_config(name, port, redis, tmp / f"state-{name}")
-    config = config.replace('host_addresses = ["127.0.0.1"]', "host_addresses = []")
-    path = tmp / f"{name}.toml"
-    path.write_text(config)
-    log = tmp / f"{name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--config", str(path),
-            "--disable", "rtm", "--disable", "whip",
-            cwd=ROOT, env=clean_env(), stdout=out, stderr=out,
-        )  # fmt: skip
-    return Node(name, f"http://127.0.0.1:{port}", proc, log)
+async def start_browser_node(name: str, redis: str, tmp: Path) -> Node:
+    return await start_node(name, redis, tmp, disable=("rtm", "whip"), every_interface=True)
 
 
 @pytest.fixture
 async def two_nodes(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
-    a = await start_node("a", redis_url, tmp_path)
-    b = await start_node("b", redis_url, tmp_path)
-    try:
-        await asyncio.gather(wait_ready(a), wait_ready(b))
+    a = await start_browser_node("a", redis_url, tmp_path)
+    b = await start_browser_node("b", redis_url, tmp_path)
+    async with running(a, b):
         yield a, b
-    finally:
-        for node in (a, b):
-            if node.proc.returncode is None:
-                node.proc.send_signal(signal.SIGTERM)
-        for node in (a, b):
-            try:
-                await asyncio.wait_for(node.proc.wait(), 10)
-            except TimeoutError:
-                node.proc.kill()
-                await node.proc.wait()
 
 
 def ws(node: Node, path: str) -> str:

@@ -9,6 +9,7 @@ published again on B.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -78,29 +79,48 @@ video_rate_interval = 0
 """
 
 
-async def start_node(name: str, redis_url: str, tmp: Path) -> Node:
+async def start_node(
+    name: str,
+    redis_url: str,
+    tmp: Path,
+    *,
+    disable: tuple[str, ...] = ("antmedia", "rtm"),
+    every_interface: bool = False,
+) -> Node:
+    """Start a node serving the dialects not in ``disable``; ``every_interface`` lets it
+    gather on every address, as browser peers on this host need."""
     port = free_port()
+    text = node_config(name, port, redis_url, tmp / f"state-{name}")
+    if every_interface:
+        text = text.replace('host_addresses = ["127.0.0.1"]', "host_addresses = []")
     config = tmp / f"{name}.toml"
-    config.write_text(node_config(name, port, redis_url, tmp / f"state-{name}"))
+    config.write_text(text)
     log = tmp / f"{name}.log"
+    flags = [arg for dialect in disable for arg in ("--disable", dialect)]
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--config",
-            str(config),
-            "--disable",
-            "antmedia",
-            "--disable",
-            "rtm",
-            cwd=ROOT,
-            env=clean_env(),
-            stdout=out,
-            stderr=out,
-        )
+            sys.executable, "-m", "gateway", "serve", "--config", str(config), *flags,
+            cwd=ROOT, env=clean_env(), stdout=out, stderr=out,
+        )  # fmt: skip
     return Node(name, f"http://127.0.0.1:{port}", proc, log)
+
+
+@contextlib.asynccontextmanager
+async def running(*started: Node) -> AsyncIterator[tuple[Node, ...]]:
+    """Wait until every node is ready; on the way out stop them (SIGTERM, then SIGKILL)."""
+    try:
+        await asyncio.gather(*(wait_ready(n) for n in started))
+        yield started
+    finally:
+        for node in started:
+            if node.proc.returncode is None:
+                node.proc.send_signal(signal.SIGTERM)
+        for node in started:
+            try:
+                await asyncio.wait_for(node.proc.wait(), 10)
+            except TimeoutError:
+                node.proc.kill()
+                await node.proc.wait()
 
 
 async def wait_ready(node: Node) -> None:
@@ -122,19 +142,8 @@ async def wait_ready(node: Node) -> None:
 @pytest.fixture
 async def nodes(redis_url: str, tmp_path: Path) -> AsyncIterator[dict[str, Node]]:
     started = {n: await start_node(n, redis_url, tmp_path) for n in ("a", "b", "c")}
-    try:
-        await asyncio.gather(*(wait_ready(n) for n in started.values()))
+    async with running(*started.values()):
         yield started
-    finally:
-        for node in started.values():
-            if node.proc.returncode is None:
-                node.proc.send_signal(signal.SIGTERM)
-        for node in started.values():
-            try:
-                await asyncio.wait_for(node.proc.wait(), 10)
-            except TimeoutError:
-                node.proc.kill()
-                await node.proc.wait()
 
 
 def stream_object(msid: str, name: str, sdp: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,43 +21,20 @@ from redis.asyncio import Redis
 
 from adapters.antmedia import codec
 from tests.adapters.antmedia.clients import Client
-from tests.gateway.conftest import ROOT, clean_env
 
-from .conftest import free_port
-from .test_cluster import Node, node_config, wait_ready
+from .test_cluster import Node, running, start_node
 
 
 async def start_antmedia_node(name: str, redis_url: str, tmp: Path) -> Node:
-    port = free_port()
-    config = tmp / f"{name}.toml"
-    config.write_text(node_config(name, port, redis_url, tmp / f"state-{name}"))
-    log = tmp / f"{name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--config", str(config),
-            "--disable", "flashphoner", "--disable", "rtm",
-            cwd=ROOT, env=clean_env(), stdout=out, stderr=out,
-        )  # fmt: skip
-    return Node(name, f"http://127.0.0.1:{port}", proc, log)
+    return await start_node(name, redis_url, tmp, disable=("flashphoner", "rtm"))
 
 
 @pytest.fixture
 async def pair(redis_url: str, tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
     a = await start_antmedia_node("a", redis_url, tmp_path)
     b = await start_antmedia_node("b", redis_url, tmp_path)
-    try:
-        await asyncio.gather(wait_ready(a), wait_ready(b))
+    async with running(a, b):
         yield a, b
-    finally:
-        for node in (a, b):
-            if node.proc.returncode is None:
-                node.proc.send_signal(signal.SIGTERM)
-        for node in (a, b):
-            try:
-                await asyncio.wait_for(node.proc.wait(), 10)
-            except TimeoutError:
-                node.proc.kill()
-                await node.proc.wait()
 
 
 def ws_url(node: Node) -> str:
