@@ -25,6 +25,9 @@ What is touched, and why:
   loop over no pairs) and the closed connection forever (see :func:`restrict_gathering`).
 * ``RTCRtpTransceiver._bundled``: put every transceiver of a BUNDLE group on the group's
   transport (see :func:`bundle_on_primary`).
+* ``RTCPeerConnection.__connect`` (per instance): a peer connection closed while it connects
+  its first transceiver makes the task that connects the next one raise ``InvalidStateError``
+  into nowhere, logged as "Task exception was never retrieved" (see :func:`peer_connection`).
 """
 
 from __future__ import annotations
@@ -35,8 +38,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aioice.ice
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+)
 from aiortc import sdp as aiortc_sdp
+from aiortc.exceptions import InvalidStateError
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecCapability,
@@ -87,6 +97,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("pylibsrtp.Session", "_cdata"),
     ("pylibsrtp.Session", "_buffer"),
     ("pylibsrtp._binding.lib", "srtp_protect"),
+    ("aiortc.RTCPeerConnection", "_RTCPeerConnection__connect"),
 )
 
 _RECV_MARK = "_switchboard_tapped"
@@ -153,6 +164,29 @@ def _connect_then_check_closed(
             task.cancel()
 
     return connect
+
+
+def peer_connection(configuration: RTCConfiguration | None = None) -> RTCPeerConnection:
+    """A peer connection whose closing while it connects is quiet.
+
+    aiortc connects the transceivers one after the other in a task nobody awaits. Closed
+    while it waits for the first, the peer connection has closed the shared ICE transport,
+    and starting it for the next transceiver raises ``InvalidStateError``: nothing is wrong
+    (the connection was closed on purpose), but the loop logs the task's exception as never
+    retrieved. This swallows exactly that, and only once the connection is closed.
+    """
+    pc = RTCPeerConnection(configuration)
+    original: Callable[[], Awaitable[None]] = pc._RTCPeerConnection__connect  # type: ignore[attr-defined]
+
+    async def connect() -> None:
+        try:
+            await original()
+        except InvalidStateError:
+            if pc.signalingState != "closed":
+                raise
+
+    pc._RTCPeerConnection__connect = connect  # type: ignore[attr-defined]
+    return pc
 
 
 def bundle_on_primary(pc: RTCPeerConnection) -> None:
@@ -452,6 +486,7 @@ async def missing_members() -> list[str]:
                     type="host",
                 ),
             ),
+            "aiortc.RTCPeerConnection": pc,
             "aiortc.RTCRtpReceiver": transceiver.receiver,
             "aiortc.RTCRtpSender": transceiver.sender,
             "aiortc.RTCRtpTransceiver": transceiver,

@@ -11,7 +11,6 @@ import structlog
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
-    RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc import sdp as aiortc_sdp
@@ -74,7 +73,7 @@ class Endpoint:
             for s in config.ice_servers
         ]
         # An explicit (possibly empty) list: aiortc would otherwise add Google's STUN server.
-        self._pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self._pc = _aiortc.peer_connection(RTCConfiguration(iceServers=servers))
         self._pc.on("connectionstatechange", self._on_connection_state)
         self._addresses = list(config.host_addresses) or _aiortc.default_host_addresses()
 

@@ -23,6 +23,7 @@ import json
 import sys
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,60 @@ async def cycle(served: Served, http: aiohttp.ClientSession, n: int) -> None:
     await settled(lambda: not served.hub.sessions and served.endpoint_count() == 0, within=15)
 
 
-def sample(served: Served, n: int, started: float) -> dict[str, Any]:
+def task_name(task: asyncio.Task[Any]) -> str:
+    """What a task runs, by qualified name (``RTCRtpSender._run_rtcp``), and where it waits."""
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or type(coro).__name__
+    # The chain of awaited coroutines says what a long-lived task is waiting on.
+    chain = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None)
+        if frame is not None:
+            chain.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
+        coro = getattr(coro, "cr_await", None)
+    return f"{name} @ {' > '.join(chain[1:])}" if len(chain) > 1 else name
+
+
+class Unretrieved:
+    """Counts the loop's "exception was never retrieved" reports, by side and exception."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        task = context.get("future") or context.get("task")
+        error = context.get("exception")
+        if isinstance(task, asyncio.Task) and error is not None:
+            side = _error_side(error)
+            self.counts[f"{side}: {task.get_coro().__qualname__}: {error!r}"] += 1
+            if side == "client":
+                return  # the soak's own peer connection: not the gateway's concern
+        loop.default_exception_handler(context)
+
+
+def _error_side(error: BaseException) -> str:
+    """The side of the object whose method raised (a finished task no longer has a frame:
+    the traceback keeps them)."""
+    tb = error.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        try:
+            if owner is not None and owner in _CLIENT_OBJECTS:
+                return "client"
+        except TypeError:
+            pass
+        tb = tb.tb_next
+    return "server"
+
+
+def sample(
+    served: Served, n: int, started: float, unretrieved: Unretrieved | None = None
+) -> dict[str, Any]:
     gc.collect()
     process = psutil.Process()
-    sides = [task_side(t) for t in asyncio.all_tasks()]
+    tasks = list(asyncio.all_tasks())
+    sides = [task_side(t) for t in tasks]
+    names = Counter(task_name(t) for t, side in zip(tasks, sides, strict=True) if side == "server")
     return {
         "cycle": n,
         "seconds": round(time.monotonic() - started, 1),
@@ -142,6 +193,8 @@ def sample(served: Served, n: int, started: float) -> dict[str, Any]:
         "fds": process.num_fds(),
         "endpoints": served.endpoint_count(),
         "sessions": len(served.hub.sessions),
+        "server_task_names": dict(sorted(names.items())),
+        "unretrieved": dict(unretrieved.counts) if unretrieved is not None else {},
     }
 
 
@@ -150,8 +203,11 @@ async def soak(
 ) -> list[dict[str, Any]]:
     samples: list[dict[str, Any]] = []
 
+    unretrieved = Unretrieved()
+    asyncio.get_running_loop().set_exception_handler(unretrieved.handler)
+
     def take(n: int) -> None:
-        samples.append(sample(served, n, started))
+        samples.append(sample(served, n, started, unretrieved))
         if on_sample is not None:
             on_sample(samples[-1])
 
@@ -189,8 +245,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {s['endpoints']} | {s['sessions']} |",
                 flush=True,
             )
+            # What the gateway's tasks are, on stderr: the table stays a table.
+            print(json.dumps({"cycle": s["cycle"], **s["server_task_names"]}), file=sys.stderr)
 
-        asyncio.run(soak(args.cycles, args.every, row))
+        samples = asyncio.run(soak(args.cycles, args.every, row))
+        last = samples[-1]
+        print("\nThe gateway's tasks at the last sample:")
+        for name, count in last["server_task_names"].items():
+            print(f"- {count}x `{name}`")
+        print("\nTask exceptions never retrieved:", "none" if not last["unretrieved"] else "")
+        for name, count in last["unretrieved"].items():
+            print(f"- {count}x {name}")
     return 0
 
 

@@ -39,7 +39,7 @@ def loopback_pc(bundle_policy: RTCBundlePolicy = RTCBundlePolicy.MAX_BUNDLE) -> 
     an offer with two tracks of a kind leaves the second on a transport it discards (the
     gateway repairs this on its side, see core.media._aiortc.bundle_on_primary). The dialect
     clients keep aiortc's balanced default."""
-    return RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=bundle_policy))
+    return _aiortc.peer_connection(RTCConfiguration(iceServers=[], bundlePolicy=bundle_policy))
 
 
 async def local_offer(pc: RTCPeerConnection) -> str:
