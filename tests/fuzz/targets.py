@@ -26,20 +26,27 @@ class Target:
     refusals: tuple[type[BaseException], ...]
 
 
-def _whip(text: Any) -> object:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    summary = whip.OfferSummary.parse(text)
+def _text(frame: Any) -> str:
+    return frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+
+
+def _whip_offer(frame: Any) -> object:
+    summary = whip.OfferSummary.parse(_text(frame))
     summary.track_problem(sending=True)
     summary.track_problem(sending=False)
-    return whip.SdpFrag.parse(text)
+    return summary
 
 
-def _whip_strategy() -> st.SearchStrategy[Any]:
+def _whip_sdpfrag(frame: Any) -> object:
+    return whip.SdpFrag.parse(_text(frame))
+
+
+def _sdpfrag_strategy() -> st.SearchStrategy[Any]:
+    """ICE restart and trickle bodies (RFC 8840) with absurd candidates and random text."""
     frags = strategies.absurd_candidate().map(
         lambda c: f"a=ice-ufrag:x\r\na=ice-pwd:y\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na={c}\r\n"
     )
-    return st.one_of(strategies.absurd_sdp(), frags, st.text(max_size=300))
+    return st.one_of(frags, st.text(max_size=300))
 
 
 def _sdp(text: Any) -> object:
@@ -60,7 +67,14 @@ TARGETS = {
         (flashphoner.DecodeError,),
     ),
     "rtm": Target("rtm", lambda: strategies.frames("rtm"), rtm.decode, (rtm.CodecError,)),
-    "whip": Target("whip", _whip_strategy, _whip, (whip.CodecError,)),
+    # The WHIP/WHEP offer check and the PATCH body (sdpfrag) parser, each with its own frames.
+    "whip-offer": Target(
+        "whip-offer",
+        lambda: st.one_of(strategies.absurd_sdp(), st.text(max_size=300)),
+        _whip_offer,
+        (whip.CodecError,),
+    ),
+    "whip-sdpfrag": Target("whip-sdpfrag", _sdpfrag_strategy, _whip_sdpfrag, (whip.CodecError,)),
     "sdp": Target(
         "sdp",
         lambda: st.one_of(strategies.absurd_sdp(), st.text(max_size=300)),
