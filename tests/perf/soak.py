@@ -87,7 +87,8 @@ def task_side(task: asyncio.Task[Any]) -> str:
     if code is not None and code.co_filename.startswith(TESTS):
         return "client"
     frame = getattr(coro, "cr_frame", None)
-    owner = frame.f_locals.get("self") if frame is not None else None
+    # A method's ``self``, or the peer connection of the media plane's connect wrapper.
+    owner = None if frame is None else frame.f_locals.get("self", frame.f_locals.get("pc"))
     try:
         if owner is not None and owner in _CLIENT_OBJECTS:
             return "client"
