@@ -51,6 +51,13 @@ _FIRST_BYTE_EXT = b"\x90" + bytes(11)
 _ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 _AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 _MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
+#: A packet is sent again at most once per round trip (as libwebrtc's packet history does):
+#: a client that falls behind repeats its NACKs for packets whose copy is still on its way,
+#: and answering every repeat feeds the overload that made it lose them. Until a receiver
+#: report gives the round trip, this is assumed; it is never taken below the floor.
+_RTT_ASSUMED = 0.1
+_RTT_FLOOR = 0.01
+_RTT_ALPHA = 0.85
 
 log = structlog.get_logger(__name__)
 
@@ -116,7 +123,7 @@ class Ingress:
         size = 1
         while size < cache_size:
             size <<= 1
-        self._mask = size - 1
+        self.cache_mask = size - 1
         self._cache: list[RtpPacket | None] = [None] * size
         self.consumers: list[Egress] = []
         self.sinks: list[PacketSink] = []
@@ -211,7 +218,7 @@ class Ingress:
                 if width:
                     self.width = width
                     self.height = height
-        self._cache[seq & self._mask] = packet
+        self._cache[seq & self.cache_mask] = packet
         last = self.last_seq
         if last is None or 0 < ((seq - last) & 0xFFFF) < 0x8000:
             self.last_seq = seq
@@ -233,7 +240,7 @@ class Ingress:
                 sink.on_rtcp_sr(self.info, info.ntp_timestamp, info.rtp_timestamp)
 
     def cached(self, seq: int) -> RtpPacket | None:
-        packet = self._cache[seq & self._mask]
+        packet = self._cache[seq & self.cache_mask]
         if packet is not None and packet.sequence_number == seq:
             return packet
         return None
@@ -268,7 +275,7 @@ class Ingress:
         if time.monotonic() - self._keyframe_arrival > self._keyframe_max_age:
             return None
         count = ((self.last_seq - self.keyframe_seq) & 0xFFFF) + 1
-        if count > self._mask:
+        if count > self.cache_mask:
             return None
         burst = []
         for i in range(count):
@@ -359,7 +366,7 @@ class Ingress:
         self._pli_timer = self._remb_timer = None
         consumers, self.consumers = self.consumers, []
         self.sinks = []
-        self._cache = [None] * (self._mask + 1)
+        self._cache = [None] * (self.cache_mask + 1)
         return consumers
 
 
@@ -402,6 +409,10 @@ class Egress:
         self.nack_count = 0
         self.pli_count = 0
         self.retransmitted = 0
+        self.retransmit_skipped = 0
+        self.rtt: float | None = None
+        # When each cached packet was last sent again, by the source's cache slot.
+        self._resent_at = [-1e9] * (source.cache_mask + 1)
         self.lost = 0
         self.remb: int | None = None
         self.started_at: float | None = None
@@ -556,13 +567,31 @@ class Egress:
             for report in packet.reports:
                 if report.ssrc == self.ssrc:
                     self.lost = max(0, report.packets_lost)
+                    if report.lsr:
+                        self._measure_rtt(report.lsr, report.dlsr)
+
+    def _measure_rtt(self, lsr: int, dlsr: int) -> None:
+        """Round trip from a report block (RFC 3550 6.4.1), smoothed as aiortc's sender does."""
+        now = (clock.current_ntp_time() >> 16) & 0xFFFFFFFF
+        rtt = ((now - lsr - dlsr) & 0xFFFFFFFF) / 65536
+        if rtt > 60:
+            return  # a report about a sender report we did not send, or a wrapped clock
+        self.rtt = rtt if self.rtt is None else _RTT_ALPHA * self.rtt + (1 - _RTT_ALPHA) * rtt
 
     def _retransmit(self, seq: int) -> None:
         if self.wire is None or not self.active:
             return
-        packet = self.source.cached((seq - self._seq_offset) & 0xFFFF)
+        original = (seq - self._seq_offset) & 0xFFFF
+        packet = self.source.cached(original)
         if packet is None:
             return
+        slot = original & self.source.cache_mask
+        now = time.monotonic()
+        rtt = _RTT_ASSUMED if self.rtt is None else max(self.rtt, _RTT_FLOOR)
+        if now - self._resent_at[slot] < rtt:
+            self.retransmit_skipped += 1
+            return
+        self._resent_at[slot] = now
         ext = self._extension_block(packet)
         if self.rtx_payload_type is not None:
             header = _HEADER.pack(

@@ -81,10 +81,11 @@ async def _server(mode: str, port_queue: Any) -> None:
             state["subscribers"].append(subscriber)
             return await subscriber.accept_offer(sdp)
 
-        async def counters() -> tuple[int, int]:
+        async def counters() -> tuple[int, int, int]:
             ingress = sum(s.packets for s in state["publisher"].stats().values())
-            forwarded = sum(s.packets for sub in state["subscribers"] for s in sub.stats().values())
-            return ingress, forwarded
+            egress = [s for sub in state["subscribers"] for s in sub.stats().values()]
+            forwarded = sum(s.packets for s in egress)
+            return ingress, forwarded, sum(s.retransmitted for s in egress)
 
         async def close() -> None:
             await engine.close()
@@ -120,7 +121,7 @@ async def _server(mode: str, port_queue: Any) -> None:
             state["subscribers"].append(pc)
             return await answer(pc, sdp)
 
-        async def counters() -> tuple[int, int]:
+        async def counters() -> tuple[int, int, int]:
             ingress = forwarded = 0
             for report in (await state["publisher"].getStats()).values():
                 if report.type == "inbound-rtp":
@@ -129,7 +130,7 @@ async def _server(mode: str, port_queue: Any) -> None:
                 for report in (await pc.getStats()).values():
                     if report.type == "outbound-rtp":
                         forwarded += report.packetsSent
-            return ingress, forwarded
+            return ingress, forwarded, 0  # aiortc's sender does not count its RTX
 
         async def close() -> None:
             for pc in pcs:
@@ -143,7 +144,7 @@ async def _server(mode: str, port_queue: Any) -> None:
         if action == "subscribe":
             return web.json_response({"sdp": await subscribe(body["sdp"])})
         if action == "stats":
-            ingress, forwarded = await counters()
+            ingress, forwarded, retransmitted = await counters()
             return web.json_response(
                 {
                     "cpu": time.process_time(),
@@ -151,6 +152,7 @@ async def _server(mode: str, port_queue: Any) -> None:
                     "cpu_system": os.times().system,
                     "ingress": ingress,
                     "forwarded": forwarded,
+                    "retransmitted": retransmitted,
                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # peak
                 }
             )
@@ -314,6 +316,7 @@ class Round:
     cpu_system_seconds: float
     ingress_packets: int
     forwarded_packets: int
+    retransmitted_packets: int
     us_per_forwarded_packet: float
     fps_min: float
     fps_avg: float
@@ -396,6 +399,7 @@ def run_round(
         cpu_system_seconds=round(after["cpu_system"] - before["cpu_system"], 3),
         ingress_packets=ingress,
         forwarded_packets=forwarded,
+        retransmitted_packets=after["retransmitted"] - before["retransmitted"],
         us_per_forwarded_packet=round(cpu / max(forwarded, 1) * 1e6, 2),
         fps_min=round(min(fps), 1),
         fps_avg=round(sum(fps) / len(fps), 1),
@@ -506,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
             n: [r.fps_avg for r in all_rounds if r.subscribers == n] for n in counts
         },
         "decode_errors": sum(r.decode_errors for r in all_rounds),
+        # Packets sent again on a subscriber's NACK: costs the forwarding process CPU that
+        # the forwarded-packet count does not show (clients that fall behind lose packets).
+        "retransmitted_packets": sum(r.retransmitted_packets for r in all_rounds),
         "first_frame_ms_max": max(r.first_frame_ms_max for r in all_rounds),
         "rss_mb_peak": max(r.rss_mb for r in all_rounds),
         "baseline_us_per_forwarded_packet": None,

@@ -55,7 +55,7 @@ def _srtp_session() -> Session:
     return Session(policy=policy)
 
 
-def _packets(count: int) -> list[RtpPacket]:
+def vp8_packets(count: int) -> list[RtpPacket]:
     packets = []
     descriptor = bytes((0x90, 0x80, 0x00))  # X and S set, picture id present
     keyframe = bytes((0x10, 0x00, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01))
@@ -75,7 +75,21 @@ def _packets(count: int) -> list[RtpPacket]:
     return packets
 
 
-async def _subscriber(
+def video_ingress() -> Ingress:
+    """A VP8 ingress that sends its feedback nowhere and serves no cached keyframe."""
+    return Ingress(
+        TrackInfo(kind="video", mid="0", codec=CodecInfo("video/VP8", 90000)),
+        rtcp_ssrc=1,
+        send_rtcp=lambda data: None,
+        keyframe_request_interval=0.5,
+        cache_size=1024,
+        cached_keyframe_max_age=0.0,
+        remb_interval=1.0,
+        on_first_packet=lambda: None,
+    )
+
+
+async def socket_subscriber(
     ingress: Ingress, index: int
 ) -> tuple[Egress, socket.socket, asyncio.DatagramTransport]:
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -127,17 +141,8 @@ def _drain(sockets: list[socket.socket]) -> int:
 
 async def measure(subscribers: int, passes: list[list[RtpPacket]]) -> dict[str, Any]:
     """Median CPU seconds of ``Ingress.on_rtp`` over one pass, ``subscribers`` egresses."""
-    ingress = Ingress(
-        TrackInfo(kind="video", mid="0", codec=CodecInfo("video/VP8", 90000)),
-        rtcp_ssrc=1,
-        send_rtcp=lambda data: None,
-        keyframe_request_interval=0.5,
-        cache_size=1024,
-        cached_keyframe_max_age=0.0,
-        remb_interval=1.0,
-        on_first_packet=lambda: None,
-    )
-    subs = [await _subscriber(ingress, i) for i in range(subscribers)]
+    ingress = video_ingress()
+    subs = [await socket_subscriber(ingress, i) for i in range(subscribers)]
     sockets = [s for _, s, _ in subs]
     samples = []
     received = 0
@@ -168,7 +173,7 @@ async def measure(subscribers: int, passes: list[list[RtpPacket]]) -> dict[str, 
 
 async def run(counts: list[int], packet_count: int, repeat: int) -> dict[str, Any]:
     # Sequence numbers keep rising from pass to pass: SRTP refuses to protect a replay.
-    packets = _packets(packet_count * repeat)
+    packets = vp8_packets(packet_count * repeat)
     passes = [packets[i * packet_count : (i + 1) * packet_count] for i in range(repeat)]
     await measure(max(counts), passes[:1])  # warm up
     results = [await measure(n, passes) for n in counts]
