@@ -20,6 +20,8 @@ What is touched, and why:
   ``srtp_protect``, as ``Session.protect`` does, without its two copies and its checks.
 * ``RTCRtpTransceiver._codecs`` / ``_headerExtensions``: the negotiated codecs.
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
+* ``Connection._protocols``: the benchmark's clients enlarge their sockets' receive buffers
+  (see :func:`enlarge_receive_buffers`).
 * ``Connection.connect`` (per instance) / ``_closing`` / ``_query_consent_task``: a peer
   connection closed while ICE completes would otherwise keep its consent task (a sleeping
   loop over no pairs) and the closed connection forever (see :func:`restrict_gathering`).
@@ -32,6 +34,7 @@ What is touched, and why:
 
 from __future__ import annotations
 
+import socket
 import struct
 import types
 from collections.abc import Awaitable, Callable, Sequence
@@ -73,6 +76,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aioice.Connection", "_nominated"),
     ("aioice.Connection", "_closing"),
     ("aioice.Connection", "_query_consent_task"),
+    ("aioice.Connection", "_protocols"),
     ("aioice.CandidatePair", "protocol"),
     ("aioice.CandidatePair", "remote_addr"),
     ("aiortc.RTCRtpReceiver", "_handle_rtp_packet"),
@@ -462,6 +466,20 @@ def drop_incoming_rtp(pc: RTCPeerConnection, drop: Callable[[bytes], bool]) -> N
 
         ice._recv = recv
         setattr(ice, _RECV_MARK, True)
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int) -> int:
+    """Ask for ``size`` bytes of receive buffer on every ICE socket of ``pc`` (after
+    gathering); the smallest size the kernel granted (it caps the request at
+    ``net.core.rmem_max`` and reports twice what it reserves for data)."""
+    granted = []
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport.iceGatherer._connection
+        for protocol in connection._protocols:
+            sock = protocol.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+            granted.append(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    return min(granted, default=0)
 
 
 async def missing_members() -> list[str]:

@@ -261,21 +261,33 @@ def _publisher_main(port: int, bitrate: int, ready: Any, done: Any) -> None:
 
 
 def _subscribers_main(
-    port: int, count: int, nice: int, ready: Any, start: Any, stop: Any, out: Any
+    port: int,
+    count: int,
+    nice: int,
+    receive_buffer: int,
+    ready: Any,
+    start: Any,
+    stop: Any,
+    out: Any,
 ) -> None:
     # The clients decode for real, but must not take the forwarding process' core away.
     os.nice(nice)
 
     async def run() -> None:
+        from core.media import _aiortc
         from tests.core.media.clients import ClientSubscriber, DecodeErrors
 
         with DecodeErrors() as errors:
             clients = []
             first_frame_ms = []
+            granted = []
             for _ in range(count):
                 client = ClientSubscriber()
                 began = time.monotonic()
-                answer = await _post(port, "subscribe", {"sdp": await client.offer()})
+                offer = await client.offer()
+                if receive_buffer:
+                    granted.append(_aiortc.enlarge_receive_buffers(client.pc, receive_buffer))
+                answer = await _post(port, "subscribe", {"sdp": offer})
                 await client.accept_answer(answer["sdp"])
                 clients.append((client, began))
             for client, began in clients:
@@ -295,6 +307,7 @@ def _subscribers_main(
                 "decode_errors": errors.count,
                 "sizes": sorted(sizes),
                 "audio_frames_min": min(audio),
+                "receive_buffer": min(granted, default=0),
             }
             for client, _ in clients:
                 await client.close()
@@ -317,6 +330,10 @@ class Round:
     ingress_packets: int
     forwarded_packets: int
     retransmitted_packets: int
+    udp_receive_drops: int
+    machine_busy_percent: float
+    machine_steal_percent: float
+    client_receive_buffer: int
     us_per_forwarded_packet: float
     fps_min: float
     fps_avg: float
@@ -326,7 +343,13 @@ class Round:
 
 
 def run_round(
-    mode: str, subscribers: int, seconds: float, bitrate: int, nice: int, per_process: int
+    mode: str,
+    subscribers: int,
+    seconds: float,
+    bitrate: int,
+    nice: int,
+    per_process: int,
+    receive_buffer: int,
 ) -> Round:
     ctx = mp.get_context("spawn")
     port_queue = ctx.Queue()
@@ -351,7 +374,7 @@ def run_round(
         workers = [
             ctx.Process(
                 target=_subscribers_main,
-                args=(port, n, nice, ready, start, stop, out),
+                args=(port, n, nice, receive_buffer, ready, start, stop, out),
                 daemon=True,
             )
             for n in groups
@@ -362,10 +385,14 @@ def run_round(
             ready.get(timeout=180)
         time.sleep(2.0)  # warm-up
         before = asyncio.run(_post(port, "stats"))
+        drops_before = _udp_receive_drops()
+        cpu_before = _machine_cpu()
         start.set()
         began = time.monotonic()
         time.sleep(seconds)
         after = asyncio.run(_post(port, "stats"))
+        drops = _udp_receive_drops() - drops_before
+        machine = [b - a for a, b in zip(cpu_before, _machine_cpu(), strict=True)]
         elapsed = time.monotonic() - began
         stop.set()
         results = [out.get(timeout=60) for _ in workers]
@@ -400,6 +427,12 @@ def run_round(
         ingress_packets=ingress,
         forwarded_packets=forwarded,
         retransmitted_packets=after["retransmitted"] - before["retransmitted"],
+        udp_receive_drops=drops,
+        # Of the machine's CPU time in the window: busy (user, nice, system, irq, softirq),
+        # and stolen by the hypervisor from this virtual machine.
+        machine_busy_percent=round(100 * sum(machine[0:3] + machine[5:7]) / sum(machine), 1),
+        machine_steal_percent=round(100 * machine[7] / sum(machine), 1),
+        client_receive_buffer=min(r["receive_buffer"] for r in results),
         us_per_forwarded_packet=round(cpu / max(forwarded, 1) * 1e6, 2),
         fps_min=round(min(fps), 1),
         fps_avg=round(sum(fps) / len(fps), 1),
@@ -407,6 +440,21 @@ def run_round(
         first_frame_ms_max=round(max(t for r in results for t in r["first_frame_ms"])),
         rss_mb=round(after["rss_mb"], 1),
     )
+
+
+def _udp_receive_drops() -> int:
+    """Datagrams the kernel dropped, machine-wide, because a socket's receive buffer was full
+    (``RcvbufErrors``): on loopback, a client that did not read in time."""
+    with open("/proc/net/snmp") as snmp:
+        rows = [line.split() for line in snmp if line.startswith("Udp:")]
+    return int(rows[1][rows[0].index("RcvbufErrors")])
+
+
+def _machine_cpu() -> list[int]:
+    """The machine's CPU time so far, in ticks: /proc/stat's first eight fields (user, nice,
+    system, idle, iowait, irq, softirq, steal)."""
+    with open("/proc/stat") as stat:
+        return [int(x) for x in stat.readline().split()[1:9]]
 
 
 def _fit(rounds: list[Round], part: str = "cpu_seconds") -> tuple[float, float]:
@@ -440,6 +488,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat the counts; medians")
     parser.add_argument("--nice", type=int, default=10, help="niceness of subscriber processes")
     parser.add_argument("--peers-per-process", type=int, default=5)
+    parser.add_argument(
+        "--receive-buffer",
+        type=int,
+        default=4 << 20,
+        help="bytes of socket receive buffer the clients ask for (0: the system default)",
+    )
     parser.add_argument("--baseline", action="store_true", help="also run aiortc's MediaRelay")
     parser.add_argument("--baseline-subscribers", type=int, default=None)
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmark")
@@ -458,7 +512,13 @@ def main(argv: list[str] | None = None) -> int:
         for n in counts:
             rounds.append(
                 run_round(
-                    "forward", n, args.seconds, args.bitrate, args.nice, args.peers_per_process
+                    "forward",
+                    n,
+                    args.seconds,
+                    args.bitrate,
+                    args.nice,
+                    args.peers_per_process,
+                    args.receive_buffer,
                 )
             )
             print(json.dumps(asdict(rounds[-1])), file=sys.stderr)
@@ -513,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
         # Packets sent again on a subscriber's NACK: costs the forwarding process CPU that
         # the forwarded-packet count does not show (clients that fall behind lose packets).
         "retransmitted_packets": sum(r.retransmitted_packets for r in all_rounds),
+        "udp_receive_drops": sum(r.udp_receive_drops for r in all_rounds),
+        "client_receive_buffer": args.receive_buffer,
         "first_frame_ms_max": max(r.first_frame_ms_max for r in all_rounds),
         "rss_mb_peak": max(r.rss_mb for r in all_rounds),
         "baseline_us_per_forwarded_packet": None,
@@ -522,7 +584,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         n = args.baseline_subscribers or min(counts)
         base = run_round(
-            "baseline", n, args.seconds, args.bitrate, args.nice, args.peers_per_process
+            "baseline",
+            n,
+            args.seconds,
+            args.bitrate,
+            args.nice,
+            args.peers_per_process,
+            args.receive_buffer,
         )
         print(json.dumps(asdict(base)), file=sys.stderr)
         summary["baseline_us_per_forwarded_packet"] = base.us_per_forwarded_packet
