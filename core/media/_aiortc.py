@@ -22,6 +22,8 @@ What is touched, and why:
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
 * ``Connection._protocols``: the benchmark's clients enlarge their sockets' receive buffers
   (see :func:`enlarge_receive_buffers`).
+* ``RTCRtpReceiver._send_rtcp`` (per instance): the benchmark's clients space their REMB
+  packets as libwebrtc does (see :func:`throttle_remb`).
 * ``Connection.connect`` (per instance) / ``_closing`` / ``_query_consent_task``: a peer
   connection closed while ICE completes would otherwise keep its consent task (a sleeping
   loop over no pairs) and the closed connection forever (see :func:`restrict_gathering`).
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 import types
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -59,7 +62,14 @@ from aiortc.rtcrtpparameters import (
     RTCRtpSendParameters,
 )
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import AnyRtcpPacket, RtcpSenderInfo, RtcpSrPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtpPacket,
+)
 from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
 from pylibsrtp import Error as SrtpError
 from pylibsrtp._binding import ffi as _srtp_ffi
@@ -83,6 +93,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCRtpReceiver", "_handle_rtcp_packet"),
     ("aiortc.RTCRtpReceiver", "_handle_disconnect"),
     ("aiortc.RTCRtpReceiver", "_enabled"),
+    ("aiortc.RTCRtpReceiver", "_send_rtcp"),
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__remote_streams"),
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_thread"),
     ("aiortc.RTCRtpSender", "_handle_rtcp_packet"),
@@ -480,6 +491,32 @@ def enlarge_receive_buffers(pc: RTCPeerConnection, size: int) -> int:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
             granted.append(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
     return min(granted, default=0)
+
+
+def throttle_remb(pc: RTCPeerConnection, interval: float = 0.2) -> None:
+    """Let the receivers of ``pc`` send a REMB at most every ``interval`` seconds.
+
+    aiortc's receiver sends one with every packet while its delay detector reads
+    "overusing"; libwebrtc's REMB throttler sends one at most every 200 ms.
+    """
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        original: Callable[[AnyRtcpPacket], Awaitable[None]] = receiver._send_rtcp
+        last = [-1e9]
+
+        async def send_rtcp(
+            packet: AnyRtcpPacket,
+            original: Callable[[AnyRtcpPacket], Awaitable[None]] = original,
+            last: list[float] = last,
+        ) -> None:
+            if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                now = time.monotonic()
+                if now - last[0] < interval:
+                    return
+                last[0] = now
+            await original(packet)
+
+        receiver._send_rtcp = send_rtcp  # type: ignore[method-assign]
 
 
 async def missing_members() -> list[str]:

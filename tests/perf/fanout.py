@@ -265,6 +265,7 @@ def _subscribers_main(
     count: int,
     nice: int,
     receive_buffer: int,
+    remb_interval: float,
     ready: Any,
     start: Any,
     stop: Any,
@@ -287,6 +288,8 @@ def _subscribers_main(
                 offer = await client.offer()
                 if receive_buffer:
                     granted.append(_aiortc.enlarge_receive_buffers(client.pc, receive_buffer))
+                if remb_interval:
+                    _aiortc.throttle_remb(client.pc, remb_interval)
                 answer = await _post(port, "subscribe", {"sdp": offer})
                 await client.accept_answer(answer["sdp"])
                 clients.append((client, began))
@@ -350,6 +353,7 @@ def run_round(
     nice: int,
     per_process: int,
     receive_buffer: int,
+    remb_interval: float,
 ) -> Round:
     ctx = mp.get_context("spawn")
     port_queue = ctx.Queue()
@@ -374,7 +378,7 @@ def run_round(
         workers = [
             ctx.Process(
                 target=_subscribers_main,
-                args=(port, n, nice, receive_buffer, ready, start, stop, out),
+                args=(port, n, nice, receive_buffer, remb_interval, ready, start, stop, out),
                 daemon=True,
             )
             for n in groups
@@ -494,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
         default=4 << 20,
         help="bytes of socket receive buffer the clients ask for (0: the system default)",
     )
+    parser.add_argument(
+        "--remb-interval",
+        type=float,
+        default=0.2,
+        help="least seconds between a client's REMB packets, as libwebrtc (0: aiortc's own)",
+    )
     parser.add_argument("--baseline", action="store_true", help="also run aiortc's MediaRelay")
     parser.add_argument("--baseline-subscribers", type=int, default=None)
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmark")
@@ -518,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.nice,
                 args.peers_per_process,
                 args.receive_buffer,
+                args.remb_interval,
             )
         )
         print(json.dumps(asdict(alone[-1])), file=sys.stderr)
@@ -532,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.nice,
                     args.peers_per_process,
                     args.receive_buffer,
+                    args.remb_interval,
                 )
             )
             print(json.dumps(asdict(rounds[-1])), file=sys.stderr)
@@ -591,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         "retransmitted_packets": sum(r.retransmitted_packets for r in all_rounds),
         "udp_receive_drops": sum(r.udp_receive_drops for r in all_rounds),
         "client_receive_buffer": args.receive_buffer,
+        "client_remb_interval": args.remb_interval,
         "first_frame_ms_max": max(r.first_frame_ms_max for r in all_rounds),
         "rss_mb_peak": max(r.rss_mb for r in all_rounds),
         "baseline_us_per_forwarded_packet": None,
@@ -607,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
             args.nice,
             args.peers_per_process,
             args.receive_buffer,
+            args.remb_interval,
         )
         print(json.dumps(asdict(base)), file=sys.stderr)
         summary["baseline_us_per_forwarded_packet"] = base.us_per_forwarded_packet
