@@ -100,7 +100,6 @@ async def test_silence_duration_peer_loss_and_shutdown(start_rtm: StartRtm) -> N
     await quiet.send("session_start", {"sdp": await quiet.offer(audio=False)})
     long = await active_client(rtm, "long", "l-1")
     lost = await active_client(rtm, "lost", "p-1")
-    stays = await active_client(rtm, "stays", "t-1")
     await quiet.state("ACTIVE")
     assert quiet.video is not None
     quiet.video.running.clear()  # the camera stalls
@@ -110,6 +109,8 @@ async def test_silence_duration_peer_loss_and_shutdown(start_rtm: StartRtm) -> N
     assert (await quiet.state("TERMINATED"))["termination_cause"] == "NO_PACKET_RECEIVED"
     assert (await long.state("TERMINATED"))["termination_cause"] == "MAX_DURATION_REACHED"
 
+    # Started only now, so that its own maximum duration (2.5 s) cannot end it first.
+    stays = await active_client(rtm, "stays", "t-1")
     await rtm.dialect.stop(graceful=True)
     assert (await stays.state("TERMINATED"))["termination_cause"] == "SERVICE_SHUTDOWN"
     for client in (quiet, long, lost, stays):
