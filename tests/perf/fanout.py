@@ -261,18 +261,10 @@ def _publisher_main(port: int, bitrate: int, ready: Any, done: Any) -> None:
 
 
 def _subscribers_main(
-    port: int,
-    count: int,
-    nice: int,
-    receive_buffer: int,
-    remb_interval: float,
-    ready: Any,
-    start: Any,
-    stop: Any,
-    out: Any,
+    port: int, count: int, setup: Setup, ready: Any, start: Any, stop: Any, out: Any
 ) -> None:
     # The clients decode for real, but must not take the forwarding process' core away.
-    os.nice(nice)
+    os.nice(setup.nice)
 
     async def run() -> None:
         from core.media import _aiortc
@@ -286,10 +278,11 @@ def _subscribers_main(
                 client = ClientSubscriber()
                 began = time.monotonic()
                 offer = await client.offer()
-                if receive_buffer:
-                    granted.append(_aiortc.enlarge_receive_buffers(client.pc, receive_buffer))
-                if remb_interval:
-                    _aiortc.throttle_remb(client.pc, remb_interval)
+                if setup.receive_buffer:
+                    size = setup.receive_buffer
+                    granted.append(_aiortc.enlarge_receive_buffers(client.pc, size))
+                if setup.remb_interval:
+                    _aiortc.throttle_remb(client.pc, setup.remb_interval)
                 answer = await _post(port, "subscribe", {"sdp": offer})
                 await client.accept_answer(answer["sdp"])
                 clients.append((client, began))
@@ -322,6 +315,18 @@ def _subscribers_main(
 # -- orchestration ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What every round of one invocation shares (the command line's options)."""
+
+    seconds: float
+    bitrate: int
+    nice: int
+    per_process: int
+    receive_buffer: int
+    remb_interval: float
+
+
 @dataclass
 class Round:
     mode: str
@@ -345,16 +350,7 @@ class Round:
     rss_mb: float
 
 
-def run_round(
-    mode: str,
-    subscribers: int,
-    seconds: float,
-    bitrate: int,
-    nice: int,
-    per_process: int,
-    receive_buffer: int,
-    remb_interval: float,
-) -> Round:
+def run_round(mode: str, subscribers: int, setup: Setup) -> Round:
     ctx = mp.get_context("spawn")
     port_queue = ctx.Queue()
     server = ctx.Process(target=_server_main, args=(mode, port_queue), daemon=True)
@@ -362,7 +358,8 @@ def run_round(
     published = ctx.Queue()
     ready, out = ctx.Queue(), ctx.Queue()
     start, stop = ctx.Event(), ctx.Event()
-    groups = [min(per_process, subscribers - i) for i in range(0, subscribers, max(per_process, 1))]
+    per_process = max(setup.per_process, 1)
+    groups = [min(per_process, subscribers - i) for i in range(0, subscribers, per_process)]
     workers: list[Any] = []
     publisher: Any = None
     port = 0
@@ -370,7 +367,7 @@ def run_round(
         server.start()
         port = port_queue.get(timeout=30)
         publisher = ctx.Process(
-            target=_publisher_main, args=(port, bitrate, published, done), daemon=True
+            target=_publisher_main, args=(port, setup.bitrate, published, done), daemon=True
         )
         publisher.start()
         published.get(timeout=60)
@@ -378,7 +375,7 @@ def run_round(
         workers = [
             ctx.Process(
                 target=_subscribers_main,
-                args=(port, n, nice, receive_buffer, remb_interval, ready, start, stop, out),
+                args=(port, n, setup, ready, start, stop, out),
                 daemon=True,
             )
             for n in groups
@@ -393,7 +390,7 @@ def run_round(
         cpu_before = _machine_cpu()
         start.set()
         began = time.monotonic()
-        time.sleep(seconds)
+        time.sleep(setup.seconds)
         after = asyncio.run(_post(port, "stats"))
         drops = _udp_receive_drops() - drops_before
         machine = [b - a for a, b in zip(cpu_before, _machine_cpu(), strict=True)]
@@ -516,36 +513,22 @@ def main(argv: list[str] | None = None) -> int:
 
         micro = asyncio.run(forward_micro.run([1, *[n for n in counts if n > 1]], 2000, 5))
         print(json.dumps(micro), file=sys.stderr)
+    setup = Setup(
+        seconds=args.seconds,
+        bitrate=args.bitrate,
+        nice=args.nice,
+        per_process=args.peers_per_process,
+        receive_buffer=args.receive_buffer,
+        remb_interval=args.remb_interval,
+    )
     runs: list[list[Round]] = []
     alone: list[Round] = []  # the publisher with no subscriber: the cost of ingress alone
     for _ in range(args.runs):
-        alone.append(
-            run_round(
-                "forward",
-                0,
-                args.seconds,
-                args.bitrate,
-                args.nice,
-                args.peers_per_process,
-                args.receive_buffer,
-                args.remb_interval,
-            )
-        )
+        alone.append(run_round("forward", 0, setup))
         print(json.dumps(asdict(alone[-1])), file=sys.stderr)
         rounds = []
         for n in counts:
-            rounds.append(
-                run_round(
-                    "forward",
-                    n,
-                    args.seconds,
-                    args.bitrate,
-                    args.nice,
-                    args.peers_per_process,
-                    args.receive_buffer,
-                    args.remb_interval,
-                )
-            )
+            rounds.append(run_round("forward", n, setup))
             print(json.dumps(asdict(rounds[-1])), file=sys.stderr)
         runs.append(rounds)
     slopes = [_fit(rounds) for rounds in runs]
@@ -612,16 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.baseline:
         n = args.baseline_subscribers or min(counts)
-        base = run_round(
-            "baseline",
-            n,
-            args.seconds,
-            args.bitrate,
-            args.nice,
-            args.peers_per_process,
-            args.receive_buffer,
-            args.remb_interval,
-        )
+        base = run_round("baseline", n, setup)
         print(json.dumps(asdict(base)), file=sys.stderr)
         summary["baseline_us_per_forwarded_packet"] = base.us_per_forwarded_packet
         summary["baseline_subscriber_fps_min"] = base.fps_min
