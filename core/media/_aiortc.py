@@ -15,6 +15,10 @@ What is touched, and why:
   negotiated send parameters, receive a subscriber's feedback, rewrite sender reports.
 * ``RTCDtlsTransport._tx_srtp`` and ``Connection._nominated``: protect and write packets
   without going through three coroutines per packet.
+* ``Connection.data_received`` (per instance) and ``RTCDtlsTransport._rx_srtp`` / ``_state`` /
+  ``_rtp_router`` / ``_rtp_header_extensions_map`` / ``__rx_bytes`` / ``__rx_packets``:
+  incoming SRTP and SRTCP are unprotected and routed as they arrive, without aiortc's
+  queue and receive loop (see :func:`receive_directly`).
 * ``pylibsrtp.Session._srtp`` / ``_cdata`` / ``_buffer`` and ``pylibsrtp._binding.lib``:
   forwarded packets are written into the session's buffer and protected there by
   ``srtp_protect``, as ``Session.protect`` does, without its two copies and its checks.
@@ -36,11 +40,12 @@ What is touched, and why:
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import time
 import types
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from typing import Any
 
 import aioice.ice
@@ -52,8 +57,10 @@ from aiortc import (
     RTCRtpTransceiver,
 )
 from aiortc import sdp as aiortc_sdp
+from aiortc.clock import current_ms
 from aiortc.exceptions import InvalidStateError
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecCapability,
     RTCRtpCodecParameters,
@@ -65,10 +72,12 @@ from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
+    RtcpPacket,
     RtcpPsfbPacket,
     RtcpSenderInfo,
     RtcpSrPacket,
     RtpPacket,
+    is_rtcp,
 )
 from pylibsrtp import SRTP_MAX_TRAILER_LEN, Session
 from pylibsrtp import Error as SrtpError
@@ -104,6 +113,13 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCRtpTransceiver", "_headerExtensions"),
     ("aiortc.RTCRtpTransceiver", "_bundled"),
     ("aiortc.RTCDtlsTransport", "_tx_srtp"),
+    ("aiortc.RTCDtlsTransport", "_rx_srtp"),
+    ("aiortc.RTCDtlsTransport", "_state"),
+    ("aiortc.RTCDtlsTransport", "_rtp_router"),
+    ("aiortc.RTCDtlsTransport", "_rtp_header_extensions_map"),
+    ("aiortc.RTCDtlsTransport", "_RTCDtlsTransport__rx_bytes"),
+    ("aiortc.RTCDtlsTransport", "_RTCDtlsTransport__rx_packets"),
+    ("aioice.Connection", "data_received"),
     ("aiortc.RTCDtlsTransport", "_send_rtp"),
     ("aiortc.RTCIceTransport", "_connection"),
     ("aiortc.RTCIceTransport", "_recv"),
@@ -116,6 +132,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
 )
 
 _RECV_MARK = "_switchboard_tapped"
+_DIRECT_MARK = "_switchboard_direct"
 
 #: Bytes 1 to 11 of an RTP header: marker and payload type, sequence number, timestamp, SSRC.
 _PATCH = struct.Struct("!BHLL")
@@ -363,6 +380,111 @@ class Wire:
             self._view = memoryview(srtp._buffer)
             # Room for the longest trailer libsrtp may append, as Session.protect leaves.
             self._capacity = len(self._view) - SRTP_MAX_TRAILER_LEN
+
+
+def receive_directly(pc: RTCPeerConnection) -> None:
+    """Hand ``pc``'s incoming SRTP and SRTCP to its receivers and senders as each datagram
+    arrives, instead of through aiortc's receive loop.
+
+    aioice queues every datagram for a coroutine of the DTLS transport, which takes it off
+    the queue in a later step of the event loop and passes it down two more coroutines: a
+    hand-off and a wake-up per packet. Here the datagram is unprotected, parsed and routed
+    where it arrives, and the handler it is routed to runs there (see :func:`_run_now`).
+    Anything else (STUN, DTLS, and every datagram before the handshake has given the SRTP
+    keys) goes the usual way. Idempotent; call when the transports are known (after each
+    description is applied).
+    """
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        connection: Any = dtls.transport._connection
+        if getattr(connection, _DIRECT_MARK, None) is dtls:
+            continue
+        connection.data_received = _direct_receiver(dtls, connection.data_received)
+        setattr(connection, _DIRECT_MARK, dtls)
+
+
+def _direct_receiver(
+    dtls: RTCDtlsTransport, queue: Callable[[bytes, int], None]
+) -> Callable[[bytes, int], None]:
+    connected = DtlsState.CONNECTED
+    extensions = dtls._rtp_header_extensions_map
+    router = dtls._rtp_router
+
+    def data_received(data: bytes, component: int) -> None:
+        srtp = dtls._rx_srtp
+        first = data[0]
+        if srtp is None or not 127 < first < 192 or dtls._state is not connected:
+            queue(data, component)
+            return
+        dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
+        dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
+        # Dropped when it fails to unprotect or parse, as aiortc drops it.
+        if is_rtcp(data):
+            try:
+                packets = RtcpPacket.parse(srtp.unprotect_rtcp(data))
+            except (SrtpError, ValueError):
+                return
+            for packet in packets:
+                for recipient in router.route_rtcp(packet):
+                    _run_now(recipient._handle_rtcp_packet(packet))
+            return
+        arrival_time_ms = current_ms()
+        try:
+            rtp = RtpPacket.parse(srtp.unprotect(data), extensions)
+        except (SrtpError, ValueError):
+            return
+        receiver = router.route_rtp(rtp)
+        if receiver is not None:
+            _run_now(receiver._handle_rtp_packet(rtp, arrival_time_ms=arrival_time_ms))
+
+    return data_received
+
+
+def _run_now(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a packet handler to its end now, not in a task of its own.
+
+    aiortc's packet handlers and the taps' never wait in practice: what they send goes down
+    to a synchronous ``sendto``. Should one suspend all the same, a task finishes it from
+    where it stopped (:class:`_Rest`), as a task would have run it.
+    """
+    try:
+        awaited = coro.send(None)
+    except StopIteration:
+        return
+    task = asyncio.ensure_future(_finish(_Rest(coro, awaited)))
+    _UNFINISHED.add(task)
+    task.add_done_callback(_UNFINISHED.discard)
+
+
+_UNFINISHED: set[asyncio.Future[None]] = set()
+
+
+async def _finish(rest: _Rest) -> None:
+    await rest
+
+
+class _Rest:
+    """The rest of a coroutine that has already run up to a suspension on ``awaited``."""
+
+    def __init__(self, coro: Coroutine[Any, Any, None], awaited: Any) -> None:
+        self._coro = coro
+        self._awaited = awaited
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        awaited = self._awaited
+        while True:
+            try:
+                sent = yield awaited
+            except BaseException as exc:  # cancellation reaches the coroutine, as in a task
+                try:
+                    awaited = self._coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+            try:
+                awaited = self._coro.send(sent)
+            except StopIteration:
+                return
 
 
 def tap_receiver(

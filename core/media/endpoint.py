@@ -231,9 +231,11 @@ class Endpoint:
         except (InvalidStateError, InvalidAccessError, InternalError) as exc:
             raise BadSdp(f"the {kind} cannot be applied now: {exc}") from exc
         _aiortc.bundle_on_primary(self._pc)
+        _aiortc.receive_directly(self._pc)
         self._after_negotiation()
 
     async def _set_local(self, description: RTCSessionDescription) -> None:
         _aiortc.restrict_gathering(self._pc, self._addresses)
         await self._pc.setLocalDescription(description)
+        _aiortc.receive_directly(self._pc)
         self._after_negotiation()

@@ -275,7 +275,7 @@ def _subscribers_main(
             first_frame_ms = []
             granted = []
             for _ in range(count):
-                client = ClientSubscriber()
+                client = ClientSubscriber(direct=setup.direct)
                 began = time.monotonic()
                 offer = await client.offer()
                 if setup.receive_buffer:
@@ -291,9 +291,9 @@ def _subscribers_main(
                 first_frame_ms.append((client.video_times[0] - began) * 1000)
             ready.put(count)
             await asyncio.to_thread(start.wait)
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), time.process_time()
             await asyncio.to_thread(stop.wait)
-            t1 = time.monotonic()
+            t1, cpu1 = time.monotonic(), time.process_time()
             fps = [sum(1 for t in c.video_times if t0 <= t < t1) / (t1 - t0) for c, _ in clients]
             sizes = {s for c, _ in clients for s in c.video_sizes}
             audio = [c.audio_frames for c, _ in clients]
@@ -304,6 +304,8 @@ def _subscribers_main(
                 "sizes": sorted(sizes),
                 "audio_frames_min": min(audio),
                 "receive_buffer": min(granted, default=0),
+                "cpu_seconds": cpu1 - cpu0,
+                "seconds": t1 - t0,
             }
             for client, _ in clients:
                 await client.close()
@@ -325,6 +327,7 @@ class Setup:
     per_process: int
     receive_buffer: int
     remb_interval: float
+    direct: bool
 
 
 @dataclass
@@ -342,6 +345,7 @@ class Round:
     machine_busy_percent: float
     machine_steal_percent: float
     client_receive_buffer: int
+    client_cpu_ms_per_second: float
     us_per_forwarded_packet: float
     fps_min: float
     fps_avg: float
@@ -434,6 +438,11 @@ def run_round(mode: str, subscribers: int, setup: Setup) -> Round:
         machine_busy_percent=round(100 * sum(machine[0:3] + machine[5:7]) / sum(machine), 1),
         machine_steal_percent=round(100 * machine[7] / sum(machine), 1),
         client_receive_buffer=min((r["receive_buffer"] for r in results), default=0),
+        # CPU of the subscriber processes per subscriber and second of the window.
+        client_cpu_ms_per_second=round(
+            sum(r["cpu_seconds"] / r["seconds"] for r in results) * 1000 / max(subscribers, 1),
+            1,
+        ),
         us_per_forwarded_packet=round(cpu / max(forwarded, 1) * 1e6, 2),
         fps_min=round(min(fps), 1),
         fps_avg=round(sum(fps) / len(fps), 1),
@@ -501,6 +510,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0.2,
         help="least seconds between a client's REMB packets, as libwebrtc (0: aiortc's own)",
     )
+    parser.add_argument(
+        "--aiortc-receive-loop",
+        action="store_true",
+        help="clients take packets through aiortc's receive loop (default: as they arrive)",
+    )
     parser.add_argument("--baseline", action="store_true", help="also run aiortc's MediaRelay")
     parser.add_argument("--baseline-subscribers", type=int, default=None)
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmark")
@@ -520,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         per_process=args.peers_per_process,
         receive_buffer=args.receive_buffer,
         remb_interval=args.remb_interval,
+        direct=not args.aiortc_receive_loop,
     )
     runs: list[list[Round]] = []
     alone: list[Round] = []  # the publisher with no subscriber: the cost of ingress alone
@@ -587,6 +602,11 @@ def main(argv: list[str] | None = None) -> int:
         "udp_receive_drops": sum(r.udp_receive_drops for r in all_rounds),
         "client_receive_buffer": args.receive_buffer,
         "client_remb_interval": args.remb_interval,
+        "client_receive": "aiortc's loop" if args.aiortc_receive_loop else "direct",
+        "client_cpu_ms_per_second": {
+            n: [r.client_cpu_ms_per_second for r in all_rounds if r.subscribers == n]
+            for n in counts
+        },
         "first_frame_ms_max": max(r.first_frame_ms_max for r in all_rounds),
         "rss_mb_peak": max(r.rss_mb for r in all_rounds),
         "baseline_us_per_forwarded_packet": None,
