@@ -26,6 +26,9 @@ What is touched, and why:
 * ``RTCIceTransport._recv``: tests drop incoming packets to simulate loss.
 * ``Connection._protocols``: the benchmark's clients enlarge their sockets' receive buffers
   (see :func:`enlarge_receive_buffers`).
+* ``RTCRtpReceiver.__decoder_queue`` / ``__decoder_error`` / ``_track`` and the track's
+  ``_queue``: the benchmark's clients decode on the event loop, not in a thread per receiver
+  (see :func:`decode_on_loop`).
 * ``RTCRtpReceiver._send_rtcp`` (per instance): the benchmark's clients space their REMB
   packets as libwebrtc does (see :func:`throttle_remb`).
 * ``Connection.connect`` (per instance) / ``_closing`` / ``_query_consent_task``: a peer
@@ -41,14 +44,17 @@ What is touched, and why:
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import struct
+import threading
 import time
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from typing import Any
 
 import aioice.ice
+import av
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
@@ -58,7 +64,9 @@ from aiortc import (
 )
 from aiortc import sdp as aiortc_sdp
 from aiortc.clock import current_ms
+from aiortc.codecs import get_decoder
 from aiortc.exceptions import InvalidStateError
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import (
@@ -105,6 +113,9 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCRtpReceiver", "_send_rtcp"),
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__remote_streams"),
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_thread"),
+    ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_queue"),
+    ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_error"),
+    ("aiortc.RTCRtpReceiver", "_track"),
     ("aiortc.RTCRtpSender", "_handle_rtcp_packet"),
     ("aiortc.RTCRtpSender", "_send_rtcp"),
     ("aiortc.RTCRtpSender", "_ssrc"),
@@ -132,6 +143,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
 )
 
 _RECV_MARK = "_switchboard_tapped"
+_receiver_log = logging.getLogger("aiortc.rtcrtpreceiver")  # where aiortc reports decode errors
 _DIRECT_MARK = "_switchboard_direct"
 
 #: Bytes 1 to 11 of an RTP header: marker and payload type, sequence number, timestamp, SSRC.
@@ -639,6 +651,62 @@ def throttle_remb(pc: RTCPeerConnection, interval: float = 0.2) -> None:
             await original(packet)
 
         receiver._send_rtcp = send_rtcp  # type: ignore[method-assign]
+
+
+def decode_on_loop(pc: RTCPeerConnection) -> None:
+    """Let the receivers of ``pc`` decode on the event loop instead of in a thread each.
+
+    aiortc hands every encoded frame to a decoder thread and every decoded frame back to the
+    loop: two thread wake-ups per frame, which cost a benchmark client with audio and video
+    about as much as decoding the audio. Here a frame is decoded where the receiver completes
+    it and its pictures or samples go straight to the track's queue; a frame that fails to
+    decode is logged and reported (a keyframe request follows) as aiortc's thread does. The
+    thread aiortc still starts only waits for the receiver to stop, then ends the track.
+    Call before the connection is established (the receivers start their thread then).
+    """
+    for transceiver in pc.getTransceivers():
+        receiver = transceiver.receiver
+        receiver._RTCRtpReceiver__decoder_queue = _LoopDecoder(  # type: ignore[attr-defined]
+            receiver,
+            receiver._RTCRtpReceiver__decoder_error,  # type: ignore[attr-defined]
+        )
+
+
+class _LoopDecoder:
+    """Stands for a receiver's decoder queue: decodes what it is given, at once."""
+
+    def __init__(self, receiver: RTCRtpReceiver, decode_error: threading.Event) -> None:
+        self._receiver = receiver
+        self._decode_error = decode_error
+        self._decoders: dict[str, Any] = {}
+        self._stopped = threading.Event()
+
+    def put(self, item: tuple[RTCRtpCodecParameters, JitterFrame] | None) -> None:
+        if item is None:  # the receiver stops
+            self._stopped.set()
+            return
+        codec, encoded_frame = item
+        decoder = self._decoders.get(codec.name)
+        if decoder is None:
+            decoder = self._decoders[codec.name] = get_decoder(codec)
+        try:
+            frames = decoder.decode(encoded_frame)
+        except av.FFmpegError as exc:
+            _receiver_log.warning(
+                "RTCRtpReceiver(%s) failed to decode %s frame: %s",
+                codec.mimeType.split("/")[0],
+                codec.name,
+                exc,
+            )
+            self._decode_error.set()
+            return
+        queue = self._receiver._track._queue  # type: ignore[union-attr]
+        for frame in frames:
+            queue.put_nowait(frame)
+
+    def get(self) -> None:
+        """aiortc's decoder thread: nothing to decode; wait for the receiver to stop."""
+        self._stopped.wait()
 
 
 async def missing_members() -> list[str]:

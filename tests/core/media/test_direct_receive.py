@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from aiortc import RTCSessionDescription
+from aiortc import RTCRtpCodecParameters, RTCRtpReceiver, RTCSessionDescription
+from aiortc.jitterbuffer import JitterFrame
 
 from core.media import _aiortc
 from tests.core.media.clients import (
     LOOPBACK,
     ClientSubscriber,
+    DecodeErrors,
     SineAudioTrack,
     local_offer,
     loopback_pc,
@@ -92,3 +94,44 @@ async def test_a_suspended_handler_sees_the_error_it_waited_for() -> None:
     gate.set_exception(ConnectionError("gone"))
     await asyncio.gather(*_aiortc._UNFINISHED)
     assert [str(e) for e in seen] == ["gone"]
+
+
+async def test_lean_client_decodes_on_the_loop_and_its_tracks_end_on_close() -> None:
+    sender = loopback_pc()
+    receiver = ClientSubscriber(lean=True)
+    try:
+        sender.addTransceiver(SineAudioTrack(), direction="sendonly")
+        sender.addTransceiver(small_pattern(), direction="sendonly")
+        answer = await receiver.answer(await local_offer(sender))
+        await sender.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await receiver.wait_frames("video", 30)
+        await receiver.wait_frames("audio", 50)
+        decoders = [
+            t.receiver._RTCRtpReceiver__decoder_queue for t in receiver.pc.getTransceivers()
+        ]
+        # The frames were decoded by the loop's decoders, none by aiortc's threads.
+        assert sorted(name for d in decoders for name in d._decoders) == ["VP8", "opus"]
+        await receiver.pc.close()
+        await asyncio.wait_for(receiver.ended.wait(), 10)
+    finally:
+        await receiver.close()
+        await sender.close()
+    assert set(receiver.video_sizes) == {(320, 240)}
+
+
+async def test_a_frame_that_fails_to_decode_on_the_loop_is_reported() -> None:
+    pc = loopback_pc()
+    try:
+        transceiver = pc.addTransceiver("video", direction="recvonly")
+        _aiortc.decode_on_loop(pc)
+        receiver = transceiver.receiver
+        decoder = receiver._RTCRtpReceiver__decoder_queue
+        error = receiver._RTCRtpReceiver__decoder_error
+        vp8 = next(c for c in RTCRtpReceiver.getCapabilities("video").codecs if "VP8" in c.mimeType)
+        codec = RTCRtpCodecParameters(mimeType=vp8.mimeType, clockRate=90000, payloadType=96)
+        with DecodeErrors() as errors:
+            decoder.put((codec, JitterFrame(data=b"\x00" * 20, timestamp=0)))
+        assert errors.count == 1
+        assert error.is_set()  # the receiver asks the sender for a keyframe
+    finally:
+        await pc.close()
