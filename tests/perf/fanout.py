@@ -6,7 +6,9 @@ Three kinds of processes, all on 127.0.0.1: the forwarding process (the media pl
 tiny HTTP/JSON signalling endpoint), one publisher process (1 Mbps VP8 640x480 30 fps + Opus)
 and subscriber processes (at most ``--peers-per-process`` peers each, niced by ``--nice`` so
 that their decoding does not take the forwarding process' core) whose aiortc peers really
-decode. The forwarding process' own CPU time is read before and after a measurement window.
+decode: lean peers by default (packets handled as they arrive, frames decoded on the event
+loop), aiortc's own receive loop and decoder threads with ``--stock-clients``. The
+forwarding process' own CPU time is read before and after a measurement window.
 
 Figures: the marginal cost per forwarded packet as the slope of CPU against forwarded packets
 over the subscriber counts (median over ``--runs``), the same between consecutive counts
