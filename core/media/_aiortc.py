@@ -76,7 +76,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpReceiveParameters,
     RTCRtpSendParameters,
 )
-from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtcrtpreceiver import RemoteStreamTrack, StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     AnyRtcpPacket,
@@ -116,6 +116,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_queue"),
     ("aiortc.RTCRtpReceiver", "_RTCRtpReceiver__decoder_error"),
     ("aiortc.RTCRtpReceiver", "_track"),
+    ("aiortc.RemoteStreamTrack", "_queue"),
     ("aiortc.RTCRtpSender", "_handle_rtcp_packet"),
     ("aiortc.RTCRtpSender", "_send_rtcp"),
     ("aiortc.RTCRtpSender", "_ssrc"),
@@ -733,6 +734,7 @@ async def missing_members() -> list[str]:
             ),
             "aiortc.RTCPeerConnection": pc,
             "aiortc.RTCRtpReceiver": transceiver.receiver,
+            "aiortc.RemoteStreamTrack": RemoteStreamTrack(kind="video"),
             "aiortc.RTCRtpSender": transceiver.sender,
             "aiortc.RTCRtpTransceiver": transceiver,
             "aiortc.RTCDtlsTransport": dtls,
