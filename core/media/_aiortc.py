@@ -55,6 +55,7 @@ from typing import Any
 
 import aioice.ice
 import av
+import structlog
 from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
@@ -144,6 +145,7 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
 )
 
 _RECV_MARK = "_switchboard_tapped"
+_log = structlog.get_logger(__name__)
 _receiver_log = logging.getLogger("aiortc.rtcrtpreceiver")  # where aiortc reports decode errors
 _DIRECT_MARK = "_switchboard_direct"
 
@@ -423,32 +425,42 @@ def _direct_receiver(
     extensions = dtls._rtp_header_extensions_map
     router = dtls._rtp_router
 
+    failed = False
+
     def data_received(data: bytes, component: int) -> None:
+        nonlocal failed
         srtp = dtls._rx_srtp
         first = data[0]
-        if srtp is None or not 127 < first < 192 or dtls._state is not connected:
+        if srtp is None or not 127 < first < 192 or dtls._state is not connected or failed:
             queue(data, component)
             return
         dtls._RTCDtlsTransport__rx_bytes += len(data)  # type: ignore[attr-defined]
         dtls._RTCDtlsTransport__rx_packets += 1  # type: ignore[attr-defined]
         # Dropped when it fails to unprotect or parse, as aiortc drops it.
-        if is_rtcp(data):
+        try:
+            if is_rtcp(data):
+                try:
+                    packets = RtcpPacket.parse(srtp.unprotect_rtcp(data))
+                except (SrtpError, ValueError):
+                    return
+                for packet in packets:
+                    for recipient in router.route_rtcp(packet):
+                        _run_now(recipient._handle_rtcp_packet(packet))
+                return
+            arrival_time_ms = current_ms()
             try:
-                packets = RtcpPacket.parse(srtp.unprotect_rtcp(data))
+                rtp = RtpPacket.parse(srtp.unprotect(data), extensions)
             except (SrtpError, ValueError):
                 return
-            for packet in packets:
-                for recipient in router.route_rtcp(packet):
-                    _run_now(recipient._handle_rtcp_packet(packet))
-            return
-        arrival_time_ms = current_ms()
-        try:
-            rtp = RtpPacket.parse(srtp.unprotect(data), extensions)
-        except (SrtpError, ValueError):
-            return
-        receiver = router.route_rtp(rtp)
-        if receiver is not None:
-            _run_now(receiver._handle_rtp_packet(rtp, arrival_time_ms=arrival_time_ms))
+            receiver = router.route_rtp(rtp)
+            if receiver is not None:
+                _run_now(receiver._handle_rtp_packet(rtp, arrival_time_ms=arrival_time_ms))
+        except Exception:
+            # A handler failed: aiortc's receive loop would end with the error and close the
+            # transport, and so does this.
+            failed = True
+            _log.exception("packet handler failed, closing the transport")
+            _keep(asyncio.ensure_future(dtls.stop()))
 
     return data_received
 
@@ -464,12 +476,16 @@ def _run_now(coro: Coroutine[Any, Any, None]) -> None:
         awaited = coro.send(None)
     except StopIteration:
         return
-    task = asyncio.ensure_future(_finish(_Rest(coro, awaited)))
-    _UNFINISHED.add(task)
-    task.add_done_callback(_UNFINISHED.discard)
+    _keep(asyncio.ensure_future(_finish(_Rest(coro, awaited))))
 
 
 _UNFINISHED: set[asyncio.Future[None]] = set()
+
+
+def _keep(task: asyncio.Future[None]) -> None:
+    """Hold ``task`` until it is done (the loop keeps only a weak reference)."""
+    _UNFINISHED.add(task)
+    task.add_done_callback(_UNFINISHED.discard)
 
 
 async def _finish(rest: _Rest) -> None:

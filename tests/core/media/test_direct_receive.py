@@ -135,3 +135,31 @@ async def test_a_frame_that_fails_to_decode_on_the_loop_is_reported() -> None:
         assert error.is_set()  # the receiver asks the sender for a keyframe
     finally:
         await pc.close()
+
+
+async def test_a_failing_handler_closes_the_transport_as_aiortc_does() -> None:
+    sender = loopback_pc()
+    receiver = ClientSubscriber(lean=True)
+    try:
+        sender.addTransceiver(small_pattern(), direction="sendonly")
+        answer = await receiver.answer(await local_offer(sender))
+        await sender.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await receiver.wait_frames("video", 5)
+        transceiver = receiver.pc.getTransceivers()[0]
+        closed = asyncio.Event()
+        dtls = transceiver.receiver.transport
+
+        @dtls.on("statechange")  # type: ignore[misc]
+        def on_state() -> None:
+            if dtls.state == "closed":
+                closed.set()
+
+        async def broken(packet: object, arrival_time_ms: int) -> None:
+            raise RuntimeError("broken handler")
+
+        transceiver.receiver._handle_rtp_packet = broken
+        await asyncio.wait_for(closed.wait(), 10)
+        await asyncio.wait_for(receiver.ended.wait(), 10)  # the track ends with it
+    finally:
+        await receiver.close()
+        await sender.close()
