@@ -30,7 +30,7 @@ import resource
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import av
@@ -55,7 +55,14 @@ def _quiet() -> None:
     )
 
 
-def _server_main(mode: str, port_queue: Any) -> None:
+def _pin(cpus: frozenset[int]) -> None:
+    """Run this process (and the threads it starts) on ``cpus`` only, if any are given."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
+def _server_main(mode: str, port_queue: Any, cpus: frozenset[int]) -> None:
+    _pin(cpus)
     _quiet()
     asyncio.run(_server(mode, port_queue))
 
@@ -245,7 +252,9 @@ def _encoded_vp8_track(bitrate: int) -> Any:
     return EncodedVp8Track()
 
 
-def _publisher_main(port: int, bitrate: int, ready: Any, done: Any) -> None:
+def _publisher_main(port: int, bitrate: int, ready: Any, done: Any, cpus: frozenset[int]) -> None:
+    _pin(cpus)
+
     async def run() -> None:
         from tests.core.media.clients import ClientPublisher
 
@@ -266,6 +275,7 @@ def _subscribers_main(
     port: int, count: int, setup: Setup, ready: Any, start: Any, stop: Any, out: Any
 ) -> None:
     # The clients decode for real, but must not take the forwarding process' core away.
+    _pin(setup.client_cpus)
     os.nice(setup.nice)
 
     async def run() -> None:
@@ -330,6 +340,9 @@ class Setup:
     receive_buffer: int
     remb_interval: float
     stock_clients: bool
+    #: The forwarding process' CPUs and the other processes' (empty: not pinned).
+    server_cpus: frozenset[int] = frozenset()
+    client_cpus: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -359,7 +372,9 @@ class Round:
 def run_round(mode: str, subscribers: int, setup: Setup) -> Round:
     ctx = mp.get_context("spawn")
     port_queue = ctx.Queue()
-    server = ctx.Process(target=_server_main, args=(mode, port_queue), daemon=True)
+    server = ctx.Process(
+        target=_server_main, args=(mode, port_queue, setup.server_cpus), daemon=True
+    )
     done = ctx.Event()
     published = ctx.Queue()
     ready, out = ctx.Queue(), ctx.Queue()
@@ -373,7 +388,9 @@ def run_round(mode: str, subscribers: int, setup: Setup) -> Round:
         server.start()
         port = port_queue.get(timeout=30)
         publisher = ctx.Process(
-            target=_publisher_main, args=(port, setup.bitrate, published, done), daemon=True
+            target=_publisher_main,
+            args=(port, setup.bitrate, published, done, setup.client_cpus),
+            daemon=True,
         )
         publisher.start()
         published.get(timeout=60)
@@ -517,6 +534,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="clients receive and decode as aiortc does: its receive loop, a thread per decoder",
     )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the scheduler place every process (default: the forwarding process on the "
+        "first CPU, the publisher and the clients on the others)",
+    )
     parser.add_argument("--baseline", action="store_true", help="also run aiortc's MediaRelay")
     parser.add_argument("--baseline-subscribers", type=int, default=None)
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmark")
@@ -538,6 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         remb_interval=args.remb_interval,
         stock_clients=args.stock_clients,
     )
+    cpus = sorted(os.sched_getaffinity(0))
+    if not args.no_pin and len(cpus) > 1:
+        # The clients stand in for other machines: they do not share the forwarding
+        # process' core (nor its caches), as they would not in a deployment.
+        setup = replace(setup, server_cpus=frozenset(cpus[:1]), client_cpus=frozenset(cpus[1:]))
     runs: list[list[Round]] = []
     alone: list[Round] = []  # the publisher with no subscriber: the cost of ingress alone
     for _ in range(args.runs):
@@ -605,6 +633,7 @@ def main(argv: list[str] | None = None) -> int:
         "client_receive_buffer": args.receive_buffer,
         "client_remb_interval": args.remb_interval,
         "clients": "stock" if args.stock_clients else "lean",
+        "pinned": {"server": sorted(setup.server_cpus), "others": sorted(setup.client_cpus)},
         "client_cpu_ms_per_second": {
             n: [r.client_cpu_ms_per_second for r in all_rounds if r.subscribers == n]
             for n in counts
