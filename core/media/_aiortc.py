@@ -145,9 +145,9 @@ PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
 )
 
 _RECV_MARK = "_switchboard_tapped"
+_DIRECT_MARK = "_switchboard_direct"
 _log = structlog.get_logger(__name__)
 _receiver_log = logging.getLogger("aiortc.rtcrtpreceiver")  # where aiortc reports decode errors
-_DIRECT_MARK = "_switchboard_direct"
 
 #: Bytes 1 to 11 of an RTP header: marker and payload type, sequence number, timestamp, SSRC.
 _PATCH = struct.Struct("!BHLL")
@@ -424,7 +424,6 @@ def _direct_receiver(
     connected = DtlsState.CONNECTED
     extensions = dtls._rtp_header_extensions_map
     router = dtls._rtp_router
-
     failed = False
 
     def data_received(data: bytes, component: int) -> None:
