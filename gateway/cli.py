@@ -159,7 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("--workers needs a cluster: set [cluster] redis_url and secret", file=sys.stderr)
             return EXIT_BAD_CONFIG
         given = list(sys.argv[1:] if argv is None else argv)
-        return run_workers(given, args.workers, loaded.config.settings.gateway.node_id)
+        settings = loaded.config.settings
+        return run_workers(
+            given, args.workers, settings.gateway.node_id, settings.storage.state_dir
+        )
     try:
         asyncio.run(serve(loaded.config, loaded.plugin_manager, reuse_port=args.reuse_port))
     except ListenError as exc:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -42,8 +43,13 @@ def child_arguments(argv: Sequence[str]) -> list[str]:
     return [*out, REUSE_PORT_FLAG]
 
 
-def run_workers(argv: Sequence[str], count: int, node_id: str) -> int:
-    """Start ``count`` children and wait for them; returns the worst exit status."""
+def run_workers(argv: Sequence[str], count: int, node_id: str, state_dir: str) -> int:
+    """Start ``count`` children and wait for them; returns the worst exit status.
+
+    Each child keeps its durable queues in ``<state_dir>/<node id>``: two processes sharing
+    one queue database would both deliver its jobs (and one of them failed to start, finding
+    the database locked by the other).
+    """
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -57,7 +63,12 @@ def run_workers(argv: Sequence[str], count: int, node_id: str) -> int:
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for index in range(count):
-            env = dict(os.environ, SWITCHBOARD__GATEWAY__NODE_ID=f"{node_id}-{index}")
+            name = f"{node_id}-{index}"
+            env = dict(
+                os.environ,
+                SWITCHBOARD__GATEWAY__NODE_ID=name,
+                SWITCHBOARD__STORAGE__STATE_DIR=str(Path(state_dir) / name),
+            )
             children.append(
                 subprocess.Popen([sys.executable, "-m", "gateway", *child_arguments(argv)], env=env)
             )

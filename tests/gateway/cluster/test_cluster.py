@@ -282,6 +282,10 @@ async def test_workers_start_one_node_each_and_stop_together(
             await asyncio.sleep(0.1)
         assert sorted(n.node_id for n in nodes) == ["w-0", "w-1"], log.read_text()[-3000:]
         assert len({n.url for n in nodes}) == 2  # each has its own relay listener
+        # ... and its own durable queues: two processes must not deliver the same jobs.
+        for name in ("w-0", "w-1"):
+            assert (tmp_path / "state" / name / "deliveries.sqlite").exists()
+            assert (tmp_path / "state" / name / "webhooks.sqlite").exists()
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 20) == 0
         assert await directory.nodes() == []  # both left the cluster
