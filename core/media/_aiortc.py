@@ -475,7 +475,7 @@ def _run_now(coro: Coroutine[Any, Any, None]) -> None:
         awaited = coro.send(None)
     except StopIteration:
         return
-    _keep(asyncio.ensure_future(_finish(_Rest(coro, awaited))))
+    _keep(asyncio.ensure_future(_Rest(coro, awaited)))
 
 
 _UNFINISHED: set[asyncio.Future[None]] = set()
@@ -485,10 +485,6 @@ def _keep(task: asyncio.Future[None]) -> None:
     """Hold ``task`` until it is done (the loop keeps only a weak reference)."""
     _UNFINISHED.add(task)
     task.add_done_callback(_UNFINISHED.discard)
-
-
-async def _finish(rest: _Rest) -> None:
-    await rest
 
 
 class _Rest:

@@ -30,7 +30,7 @@ import resource
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import av
@@ -552,6 +552,10 @@ def main(argv: list[str] | None = None) -> int:
 
         micro = asyncio.run(forward_micro.run([1, *[n for n in counts if n > 1]], 2000, 5))
         print(json.dumps(micro), file=sys.stderr)
+    cpus = sorted(os.sched_getaffinity(0))
+    # The clients stand in for other machines: they do not share the forwarding process'
+    # core (nor its caches), as they would not in a deployment.
+    pin = not args.no_pin and len(cpus) > 1
     setup = Setup(
         seconds=args.seconds,
         bitrate=args.bitrate,
@@ -560,12 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         receive_buffer=args.receive_buffer,
         remb_interval=args.remb_interval,
         stock_clients=args.stock_clients,
+        server_cpus=frozenset(cpus[:1] if pin else ()),
+        client_cpus=frozenset(cpus[1:] if pin else ()),
     )
-    cpus = sorted(os.sched_getaffinity(0))
-    if not args.no_pin and len(cpus) > 1:
-        # The clients stand in for other machines: they do not share the forwarding
-        # process' core (nor its caches), as they would not in a deployment.
-        setup = replace(setup, server_cpus=frozenset(cpus[:1]), client_cpus=frozenset(cpus[1:]))
     runs: list[list[Round]] = []
     alone: list[Round] = []  # the publisher with no subscriber: the cost of ingress alone
     for _ in range(args.runs):
